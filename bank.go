@@ -1,0 +1,97 @@
+package medialabel
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// A Bank is a named collection of known content (the memes of one
+// operation, say) that uploads are matched against.
+type Bank struct {
+	Name    string `json:"name"`
+	Entries int    `json:"entries"`
+}
+
+// An Entry is one known item in a bank: one or more hashes of the same
+// picture, with what a moderator needs to know about it.
+type Entry struct {
+	ID      string    `json:"id"`
+	Bank    string    `json:"bank"`
+	Label   string    `json:"label"`
+	Note    string    `json:"note,omitempty"`
+	Source  string    `json:"source,omitempty"`
+	Created time.Time `json:"created"`
+	Hashes  []Hash    `json:"-"`
+	// Regions holds hashes of parts of the picture (centre and side
+	// crops), so that a cropped copy still matches. Each is tagged with the
+	// region's name.
+	Regions []RegionHash `json:"-"`
+	// Thumbnail is a small JPEG of the picture, when the entry was added
+	// from an image.
+	Thumbnail []byte `json:"-"`
+}
+
+// A RegionHash is the hash of one region of an entry's picture.
+type RegionHash struct {
+	Region string // e.g. "centre80", "left75"
+	Hash   Hash
+}
+
+// Transform names the rotation or mirror of a query through which a PDQ
+// match was found. The empty Transform is the picture as it is.
+type Transform string
+
+// The eight dihedral transforms of a picture, in the order of the PDQ
+// reference (original first).
+const (
+	Original   Transform = ""
+	Rotate90   Transform = "rotate90"
+	Rotate180  Transform = "rotate180"
+	Rotate270  Transform = "rotate270"
+	FlipX      Transform = "flipx"
+	FlipY      Transform = "flipy"
+	FlipPlus1  Transform = "flipplus1"
+	FlipMinus1 Transform = "flipminus1"
+)
+
+// Transforms lists the eight dihedral transforms, Original first.
+var Transforms = []Transform{Original, Rotate90, Rotate180, Rotate270, FlipX, FlipY, FlipPlus1, FlipMinus1}
+
+// A Match is a bank entry found near a query.
+type Match struct {
+	Bank      string    `json:"bank"`
+	Entry     string    `json:"entry"`
+	Label     string    `json:"label"`
+	Signal    Signal    `json:"signal"`
+	Distance  int       `json:"distance"`
+	Transform Transform `json:"transform,omitempty"`
+	// Region names the part of the query (for example "caption-cut" or
+	// "split-left") or of the bank picture ("entry:centre80") through which
+	// the match was found, when it was not the whole picture.
+	Region string `json:"region,omitempty"`
+}
+
+// ErrNotFound is returned (wrapped) when a bank or entry does not exist.
+var ErrNotFound = errors.New("not found")
+
+// BankStore keeps banks and their entries durably. Every write is atomic:
+// it happens entirely or not at all.
+type BankStore interface {
+	// Banks lists the banks with their entry counts, by name.
+	Banks(ctx context.Context) ([]Bank, error)
+	// AddEntries adds entries to bank (creating the bank if needed) in one
+	// transaction, fills in their IDs and creation times, and returns them.
+	AddEntries(ctx context.Context, bank string, entries []Entry) ([]Entry, error)
+	// Entry returns one entry with its hashes and thumbnail.
+	Entry(ctx context.Context, bank, id string) (Entry, error)
+	// ListEntries calls fn for each entry of bank (all banks if bank is
+	// empty), with its hashes and regions but without its thumbnail, in
+	// creation order. Returning an error from fn stops the walk.
+	ListEntries(ctx context.Context, bank string, fn func(Entry) error) error
+	// DeleteEntry removes one entry. It returns an error wrapping
+	// ErrNotFound if there is no such entry.
+	DeleteEntry(ctx context.Context, bank, id string) error
+	// Close releases the store.
+	Close() error
+}

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// TODO(placeholder): replaced by the real command.
+func newMatchCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "match",
+		Short: "not built yet",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageError(errors.New("match: not available in this build yet"))
+		},
+	}
+}
