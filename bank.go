@@ -16,6 +16,9 @@ type Bank struct {
 // An Entry is one known item in a bank: one or more hashes of the same
 // picture, with what a moderator needs to know about it.
 type Entry struct {
+	// Key is the store's compact numeric key of the entry, used by the
+	// in-memory indexes; ID is its stable public identifier.
+	Key     int64     `json:"-"`
 	ID      string    `json:"id"`
 	Bank    string    `json:"bank"`
 	Label   string    `json:"label"`
@@ -72,6 +75,13 @@ type Match struct {
 	Region string `json:"region,omitempty"`
 }
 
+// A HashRecord is one stored hash as the indexes load it.
+type HashRecord struct {
+	Key    int64  // the entry's Key
+	Region string // "" for the whole picture, else the region's name
+	Hash   Hash
+}
+
 // ErrNotFound is returned (wrapped) when a bank or entry does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -89,6 +99,14 @@ type BankStore interface {
 	// empty), with its hashes and regions but without its thumbnail, in
 	// creation order. Returning an error from fn stops the walk.
 	ListEntries(ctx context.Context, bank string, fn func(Entry) error) error
+	// EntryByKey returns one entry, by its numeric key, with its hashes
+	// but without its thumbnail.
+	EntryByKey(ctx context.Context, key int64) (Entry, error)
+	// ScanHashes calls fn for every stored hash of every entry (whole
+	// pictures and regions alike), in key order. It is the fast path the
+	// indexes load from at start-up: fn must not keep rec.Hash.Value, which
+	// may be reused between calls.
+	ScanHashes(ctx context.Context, fn func(rec HashRecord) error) error
 	// DeleteEntry removes one entry. It returns an error wrapping
 	// ErrNotFound if there is no such entry.
 	DeleteEntry(ctx context.Context, bank, id string) error
