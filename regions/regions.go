@@ -1,0 +1,169 @@
+// Package regions finds the picture inside a meme before it is hashed.
+//
+// Memes rarely travel as the original file: they get a caption bar, a
+// letterbox, a phone-app frame, or are set beside another picture. A
+// perceptual hash of the whole meme then differs from the hash of the
+// original. Find returns a few candidate rectangles (borders trimmed,
+// caption bars and app frames cut, juxtapositions split at their seam),
+// each to be hashed as well as the whole image. Crop returns regions of a
+// bank picture (its centre and one-sided crops), stored with a bank entry
+// so that a cropped copy still matches.
+//
+// The analysis runs on a copy of the image shrunk to at most MaxSide
+// pixels on its longer side, so its cost does not grow with the image;
+// rectangles are mapped back to the image's own coordinates (exact for
+// images no larger than that, within the shrink factor otherwise).
+package regions
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+)
+
+// MaxSide is the longer side of the copy that Find analyses.
+const MaxSide = 512
+
+// MaxRegions bounds the number of regions Find returns.
+const MaxRegions = 6
+
+// Region names that Find returns.
+const (
+	Trim        = "trim"         // uniform borders removed
+	CaptionCut  = "caption-cut"  // borders, caption bars and app frames removed
+	SplitLeft   = "split-left"   // left part of a side-by-side juxtaposition
+	SplitRight  = "split-right"  // right part
+	SplitTop    = "split-top"    // upper part of a stacked juxtaposition
+	SplitBottom = "split-bottom" // lower part
+)
+
+// A Region is a named rectangle of an image.
+type Region struct {
+	Name string
+	Rect image.Rectangle
+}
+
+// Find returns candidate rectangles of img that may hold the picture a
+// meme was made from, in the coordinates of img.Bounds(). The whole image
+// is never among them: the caller hashes it anyway. At most MaxRegions
+// are returned, none smaller than a tenth of the image's area, and no
+// two with the same rectangle.
+func Find(img image.Image) []Region {
+	p := newPlane(img, MaxSide)
+	if p.w < 16 || p.h < 16 {
+		return nil
+	}
+	full := image.Rect(0, 0, p.w, p.h)
+	minArea := full.Dx() * full.Dy() / 10
+	var out []Region
+	add := func(name string, r image.Rectangle) {
+		if r.Dx() < 8 || r.Dy() < 8 || r.Dx()*r.Dy() < minArea || r == full || len(out) >= MaxRegions {
+			return
+		}
+		for _, o := range out {
+			if o.Rect == r {
+				return
+			}
+		}
+		out = append(out, Region{Name: name, Rect: r})
+	}
+
+	trimmed := p.peel(full, false)
+	add(Trim, trimmed)
+	cut := p.peel(full, true)
+	add(CaptionCut, cut)
+	if a, b, ok := p.split(cut, true); ok {
+		add(SplitLeft, p.peel(a, true))
+		add(SplitRight, p.peel(b, true))
+	}
+	if a, b, ok := p.split(cut, false); ok {
+		add(SplitTop, p.peel(a, true))
+		add(SplitBottom, p.peel(b, true))
+	}
+	for i := range out {
+		out[i].Rect = p.toImage(out[i].Rect, img.Bounds())
+	}
+	return out
+}
+
+// plane is a shrunk RGB copy of an image, the analysis works on.
+type plane struct {
+	w, h int
+	// sx, sy are the image pixels per plane pixel.
+	sx, sy float64
+	rgb    []uint8 // 3 bytes a pixel, row-major
+	luma   []int16 // 0-255
+}
+
+func newPlane(img image.Image, maxSide int) *plane {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 {
+		return &plane{}
+	}
+	k := max(1, (max(w, h)+maxSide-1)/maxSide)
+	pw, ph := w/k, h/k
+	if pw == 0 || ph == 0 {
+		return &plane{}
+	}
+	src := toNRGBA(img)
+	p := &plane{w: pw, h: ph, sx: float64(w) / float64(pw), sy: float64(h) / float64(ph),
+		rgb: make([]uint8, 3*pw*ph), luma: make([]int16, pw*ph)}
+	sums := make([]uint32, 3*pw)
+	n := uint32(k * k)
+	for py := range ph {
+		clear(sums)
+		for dy := range k {
+			row := src.Pix[(py*k+dy)*src.Stride:]
+			for px := range pw {
+				s := sums[3*px : 3*px+3]
+				for dx := range k {
+					q := row[4*(px*k+dx):]
+					s[0] += uint32(q[0])
+					s[1] += uint32(q[1])
+					s[2] += uint32(q[2])
+				}
+			}
+		}
+		for px := range pw {
+			i := py*pw + px
+			r, g, bl := uint8(sums[3*px]/n), uint8(sums[3*px+1]/n), uint8(sums[3*px+2]/n)
+			p.rgb[3*i], p.rgb[3*i+1], p.rgb[3*i+2] = r, g, bl
+			p.luma[i] = int16((299*int(r) + 587*int(g) + 114*int(bl)) / 1000)
+		}
+	}
+	return p
+}
+
+// toNRGBA returns img as non-premultiplied RGBA with its origin at 0,0,
+// composited over white where it is transparent.
+func toNRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	if n, ok := img.(*image.NRGBA); ok && b.Min == (image.Point{}) && opaque(n) {
+		return n
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
+	return out
+}
+
+func opaque(n *image.NRGBA) bool {
+	for i := 3; i < len(n.Pix); i += 4 {
+		if n.Pix[i] != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+// toImage maps a plane rectangle to image coordinates.
+func (p *plane) toImage(r image.Rectangle, b image.Rectangle) image.Rectangle {
+	conv := func(v int, s float64, lo, hi int) int {
+		return min(hi, max(lo, lo+int(float64(v)*s+0.5)))
+	}
+	return image.Rect(
+		conv(r.Min.X, p.sx, b.Min.X, b.Max.X), conv(r.Min.Y, p.sy, b.Min.Y, b.Max.Y),
+		conv(r.Max.X, p.sx, b.Min.X, b.Max.X), conv(r.Max.Y, p.sy, b.Min.Y, b.Max.Y),
+	)
+}

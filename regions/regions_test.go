@@ -1,0 +1,222 @@
+package regions
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/disintegration/imaging"
+	"github.com/medialabel/medialabel/memeedit"
+)
+
+// texture is a photo-like test picture: smooth shading plus blobs plus
+// noise, so that no row or column of it is flat or graphic.
+func texture(w, h int, seed uint64) *image.NRGBA {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	fx, fy := rng.Float64()*0.1+0.02, rng.Float64()*0.1+0.02
+	base := [3]float64{rng.Float64() * 120, rng.Float64() * 120, rng.Float64() * 120}
+	for y := range h {
+		for x := range w {
+			s := 60*math.Sin(float64(x)*fx) + 60*math.Cos(float64(y)*fy+float64(x)*0.01)
+			var c [3]uint8
+			for ch := range 3 {
+				v := base[ch] + 60 + s*float64(ch+1)/3 + rng.Float64()*40
+				c[ch] = uint8(min(255, max(0, v)))
+			}
+			img.SetNRGBA(x, y, color.NRGBA{c[0], c[1], c[2], 255})
+		}
+	}
+	return img
+}
+
+func region(rs []Region, name string) (image.Rectangle, bool) {
+	for _, r := range rs {
+		if r.Name == name {
+			return r.Rect, true
+		}
+	}
+	return image.Rectangle{}, false
+}
+
+func within(got, want image.Rectangle, tol int) bool {
+	d := func(a, b int) bool { return abs(a-b) <= tol }
+	return d(got.Min.X, want.Min.X) && d(got.Min.Y, want.Min.Y) && d(got.Max.X, want.Max.X) && d(got.Max.Y, want.Max.Y)
+}
+
+func apply(t *testing.T, s memeedit.Step, img, partner image.Image) image.Image {
+	t.Helper()
+	out, err := s.Apply(img, partner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestTrimBorders(t *testing.T) {
+	pic := texture(300, 200, 1)
+	tests := []struct {
+		border memeedit.Border
+		want   image.Rectangle
+	}{
+		{memeedit.Border{Top: 0.1, Bottom: 0.1, Colour: color.NRGBA{0, 0, 0, 255}}, image.Rect(0, 20, 300, 220)},
+		{memeedit.Border{Left: 0.1, Right: 0.2, Colour: color.NRGBA{255, 255, 255, 255}}, image.Rect(30, 0, 330, 200)},
+		{memeedit.Border{Top: 0.05, Right: 0.05, Bottom: 0.3, Left: 0.2, Colour: color.NRGBA{200, 16, 46, 255}}, image.Rect(60, 10, 360, 210)},
+		{memeedit.Border{Top: 0.02, Right: 0.02, Bottom: 0.02, Left: 0.02, Colour: color.NRGBA{128, 128, 128, 255}}, image.Rect(6, 4, 306, 204)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.border.String(), func(t *testing.T) {
+			img := apply(t, tt.border, pic, nil)
+			for _, q := range []int{0, 75} {
+				in := img
+				if q > 0 {
+					in = apply(t, memeedit.JPEG{Quality: q}, img, nil)
+				}
+				got, ok := region(Find(in), Trim)
+				if !ok || !within(got, tt.want, 2) {
+					t.Errorf("jpeg %d: trim = %v (found %t), want %v", q, got, ok, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestCaptionCut(t *testing.T) {
+	pic := texture(320, 240, 2)
+	white, black := color.NRGBA{255, 255, 255, 255}, color.NRGBA{0, 0, 0, 255}
+	tests := []struct {
+		name  string
+		steps []memeedit.Step
+		want  image.Rectangle
+	}{
+		{"top white latin", []memeedit.Step{memeedit.Caption{Height: 0.25, Background: white, Text: "WHAT'S THE DIFFERENCE?"}}, image.Rect(0, 60, 320, 300)},
+		{"bottom black blocky", []memeedit.Step{memeedit.Caption{Bottom: true, Height: 0.2, Background: black, Text: "有什么区别", Blocky: true}}, image.Rect(0, 0, 320, 240)},
+		{"both ends", []memeedit.Step{
+			memeedit.Caption{Height: 0.15, Background: white, Text: "NOBODY:"},
+			memeedit.Caption{Bottom: true, Height: 0.15, Background: black, Text: "醒醒吧", Blocky: true},
+		}, image.Rect(0, 36, 320, 276)},
+		{"caption in border", []memeedit.Step{
+			memeedit.Caption{Height: 0.2, Background: white, Text: "WAKE UP"},
+			memeedit.Border{Top: 0.05, Right: 0.05, Bottom: 0.05, Left: 0.05, Colour: black},
+		}, image.Rect(16, 14+48, 336, 14+48+240)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var img image.Image = pic
+			for _, s := range tt.steps {
+				img = apply(t, s, img, nil)
+			}
+			for _, q := range []int{0, 40} {
+				in := img
+				if q > 0 {
+					in = apply(t, memeedit.JPEG{Quality: q}, img, nil)
+				}
+				rs := Find(in)
+				got, ok := region(rs, CaptionCut)
+				if !ok {
+					got, ok = region(rs, Trim) // a caption cut equal to the trim is not repeated
+				}
+				if !ok || !within(got, tt.want, 2) {
+					t.Errorf("jpeg %d: caption cut = %v (found %t), want %v; regions %v", q, got, ok, tt.want, rs)
+				}
+			}
+		})
+	}
+}
+
+func TestSplitSeams(t *testing.T) {
+	pic := texture(300, 200, 3)
+	partner := texture(240, 200, 4)
+	white := color.NRGBA{255, 255, 255, 255}
+	tests := []struct {
+		j          memeedit.Juxtapose
+		names      [2]string
+		wantA, wnB image.Rectangle
+	}{
+		{memeedit.Juxtapose{PartnerScale: 1, GapColour: white}, [2]string{SplitLeft, SplitRight},
+			image.Rect(0, 0, 300, 200), image.Rect(300, 0, 540, 200)},
+		{memeedit.Juxtapose{PartnerScale: 1, Gap: 0.05, GapColour: white, PartnerFirst: true}, [2]string{SplitLeft, SplitRight},
+			image.Rect(0, 0, 240, 200), image.Rect(255, 0, 555, 200)},
+		{memeedit.Juxtapose{PartnerScale: 0.7, GapColour: white}, [2]string{SplitLeft, SplitRight},
+			image.Rect(0, 0, 300, 200), image.Rect(300, 30, 468, 170)},
+		{memeedit.Juxtapose{Stacked: true, PartnerScale: 1, GapColour: white}, [2]string{SplitTop, SplitBottom},
+			image.Rect(0, 0, 300, 200), image.Rect(0, 200, 300, 450)},
+		{memeedit.Juxtapose{Stacked: true, PartnerScale: 1, Gap: 0.06, GapColour: color.NRGBA{0, 0, 0, 255}, PartnerFirst: true}, [2]string{SplitTop, SplitBottom},
+			image.Rect(0, 0, 300, 250), image.Rect(0, 262, 300, 462)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.j.String(), func(t *testing.T) {
+			img := apply(t, tt.j, pic, partner)
+			for _, q := range []int{0, 50} {
+				in := img
+				if q > 0 {
+					in = apply(t, memeedit.JPEG{Quality: q}, img, nil)
+				}
+				rs := Find(in)
+				a, okA := region(rs, tt.names[0])
+				b, okB := region(rs, tt.names[1])
+				if !okA || !okB || !within(a, tt.wantA, 2) || !within(b, tt.wnB, 2) {
+					t.Errorf("jpeg %d: %s = %v, %s = %v; want %v, %v (regions %v)", q, tt.names[0], a, tt.names[1], b, tt.wantA, tt.wnB, rs)
+				}
+			}
+		})
+	}
+}
+
+// TestPhotosUntouched checks that a plain picture gives no trim, caption
+// cut or split: every region of it would be an extra chance of a false
+// match.
+func TestPhotosUntouched(t *testing.T) {
+	for seed := range uint64(5) {
+		img := texture(200+int(seed)*40, 300-int(seed)*30, seed+10)
+		if rs := Find(img); len(rs) != 0 {
+			t.Errorf("texture %d: regions %v, want none", seed, rs)
+		}
+	}
+}
+
+func TestFindBounds(t *testing.T) {
+	pic := texture(300, 200, 5)
+	framed, err := memeedit.Border{Top: 0.1, Bottom: 0.1, Colour: color.NRGBA{0, 0, 0, 255}}.Apply(pic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A sub-image with an offset origin: regions are in its coordinates.
+	big := imaging.New(400, 300, color.NRGBA{9, 9, 9, 255})
+	big = imaging.Paste(big, framed, image.Pt(50, 30))
+	sub := big.SubImage(image.Rect(50, 30, 350, 270))
+	got, ok := region(Find(sub), Trim)
+	if want := image.Rect(50, 50, 350, 250); !ok || !within(got, want, 2) {
+		t.Errorf("trim of offset image = %v, want %v", got, want)
+	}
+	for _, size := range []image.Rectangle{image.Rect(0, 0, 0, 0), image.Rect(0, 0, 3, 500), image.Rect(0, 0, 1, 1)} {
+		if rs := Find(image.NewNRGBA(size)); len(rs) != 0 {
+			t.Errorf("Find(%v) = %v, want none", size, rs)
+		}
+	}
+}
+
+func TestFindLargeImage(t *testing.T) {
+	// Images over MaxSide are analysed shrunk; rectangles stay within
+	// the shrink factor.
+	pic := texture(1200, 800, 6)
+	img := apply(t, memeedit.Border{Top: 0.1, Bottom: 0.1, Colour: color.NRGBA{0, 0, 0, 255}}, pic, nil)
+	got, ok := region(Find(img), Trim)
+	k := (1200 + MaxSide - 1) / MaxSide
+	if want := image.Rect(0, 80, 1200, 880); !ok || !within(got, want, k+1) {
+		t.Errorf("trim = %v, want %v within %d", got, want, k+1)
+	}
+}
+
+func ExampleFind() {
+	pic := texture(300, 200, 7)
+	meme, _ := memeedit.Caption{Height: 0.2, Background: color.NRGBA{255, 255, 255, 255}, Text: "WAKE UP"}.Apply(pic, nil)
+	for _, r := range Find(meme) {
+		fmt.Println(r.Name, r.Rect)
+	}
+	// Output:
+	// caption-cut (0,40)-(300,240)
+}

@@ -1,0 +1,118 @@
+package regions
+
+import "image"
+
+// Seam thresholds. A seam is a straight line across the whole of r where
+// one picture meets another: either a gap (a run of flat lines) or a
+// column (row) where, in at least seamFrac of the rows (columns), the
+// step in brightness across the line is much stronger than the
+// brightness changes just beside it. Seams are looked for only in the
+// middle part of r, seamMargin from each side.
+const (
+	seamFrac   = 0.45
+	seamMargin = 0.15
+	// seamStep is the least step, in 0-255 brightness, that counts.
+	seamStep = 12
+)
+
+// split looks for a seam across r (vertical: one that splits r into a
+// left and a right part) and returns the two parts.
+func (p *plane) split(r image.Rectangle, vertical bool) (a, b image.Rectangle, ok bool) {
+	length, across := r.Dx(), r.Dy()
+	if !vertical {
+		length, across = r.Dy(), r.Dx()
+	}
+	if length < 32 || across < 16 {
+		return a, b, false
+	}
+	lo, hi := r.Min.X, r.Max.X
+	if !vertical {
+		lo, hi = r.Min.Y, r.Max.Y
+	}
+	margin := int(float64(length) * seamMargin)
+	from, to := lo+margin, hi-margin
+
+	cut := func(s, e int) (image.Rectangle, image.Rectangle) {
+		if vertical {
+			return image.Rect(r.Min.X, r.Min.Y, s, r.Max.Y), image.Rect(e, r.Min.Y, r.Max.X, r.Max.Y)
+		}
+		return image.Rect(r.Min.X, r.Min.Y, r.Max.X, s), image.Rect(r.Min.X, e, r.Max.X, r.Max.Y)
+	}
+
+	// A gap: the longest run of flat lines across r.
+	buf := make([]uint8, 0, 3*across)
+	side := left
+	if !vertical {
+		side = top
+	}
+	bestS, bestE, runS := 0, 0, -1
+	for v := from; v <= to; v++ {
+		isFlat := false
+		if v < to {
+			_, isFlat = flat(p.line(r, side, v-lo, buf))
+		}
+		switch {
+		case isFlat && runS < 0:
+			runS = v
+		case !isFlat && runS >= 0:
+			if v-runS > bestE-bestS {
+				bestS, bestE = runS, v
+			}
+			runS = -1
+		}
+	}
+	if bestE > bestS {
+		a, b = cut(bestS, bestE)
+		return a, b, true
+	}
+
+	// A hard edge: the line where most steps across are local maxima.
+	at := func(u, v int) int { // u along the seam's normal, v along it
+		if vertical {
+			return int(p.luma[v*p.w+u])
+		}
+		return int(p.luma[u*p.w+v])
+	}
+	vlo, vhi := r.Min.Y, r.Max.Y
+	if !vertical {
+		vlo, vhi = r.Min.X, r.Max.X
+	}
+	best, bestU := 0, -1
+	for u := max(from, lo+4); u < min(to, hi-3); u++ {
+		count := 0
+		for v := vlo; v < vhi; v++ {
+			step := abs(at(u+1, v) - at(u-2, v))
+			beside := max(abs(at(u-2, v)-at(u-4, v)), abs(at(u+3, v)-at(u+1, v)))
+			if step >= seamStep && step > 2*beside {
+				count++
+			}
+		}
+		if count > best {
+			best, bestU = count, u
+		}
+	}
+	if bestU < 0 || float64(best) < seamFrac*float64(vhi-vlo) {
+		return a, b, false
+	}
+	// Of the lines next to the best, the seam lies where the step from the
+	// line before is largest.
+	seam, strongest := bestU, -1
+	for u := bestU - 1; u <= bestU+2; u++ {
+		sum := 0
+		for v := vlo; v < vhi; v++ {
+			sum += abs(at(u, v) - at(u-1, v))
+		}
+		if sum > strongest {
+			seam, strongest = u, sum
+		}
+	}
+	a, b = cut(seam, seam)
+	return a, b, true
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
