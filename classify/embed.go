@@ -1,0 +1,64 @@
+package classify
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+// The tables shipped with the classifier; see tables/README.md.
+var (
+	//go:embed tables/substitutions.tsv
+	substitutionsTSV string
+	//go:embed tables/lexicon.tsv
+	lexiconTSV string
+)
+
+// DefaultSubstitutions returns the embedded substitution table.
+func DefaultSubstitutions() (*Substitutions, error) {
+	return ParseSubstitutions(strings.NewReader(substitutionsTSV))
+}
+
+// DefaultLexicon returns the embedded lexicon.
+func DefaultLexicon() (*Lexicon, error) {
+	return ParseLexicon(strings.NewReader(lexiconTSV))
+}
+
+// Pipeline is the normalizer and featurizer the model was trained with.
+type Pipeline struct {
+	Normalizer *Normalizer
+	Featurizer *Featurizer
+}
+
+// NewPipeline builds the normalizer with the embedded substitutions and a
+// featurizer of the given configuration, with the embedded lexicon when
+// lexicon is true.
+func NewPipeline(cfg FeatureConfig, lexicon bool) (*Pipeline, error) {
+	subs, err := DefaultSubstitutions()
+	if err != nil {
+		return nil, fmt.Errorf("classify: %w", err)
+	}
+	nz, err := NewNormalizer(subs)
+	if err != nil {
+		return nil, fmt.Errorf("classify: %w", err)
+	}
+	var lex *Lexicon
+	if lexicon {
+		if lex, err = DefaultLexicon(); err != nil {
+			return nil, fmt.Errorf("classify: %w", err)
+		}
+	}
+	fz, err := NewFeaturizer(cfg, lex, nz)
+	if err != nil {
+		return nil, fmt.Errorf("classify: %w", err)
+	}
+	return &Pipeline{Normalizer: nz, Featurizer: fz}, nil
+}
+
+// Features normalizes s and returns the normalized text, its feature
+// occurrences and its vector.
+func (p *Pipeline) Features(s string) (Text, []Occurrence, Vector) {
+	t := p.Normalizer.Normalize(s)
+	occ := p.Featurizer.Occurrences(t)
+	return t, occ, VectorOf(occ)
+}
