@@ -197,16 +197,29 @@ func TestHeldoutBatchesAreSeparate(t *testing.T) {
 	}
 }
 
-// normalizer folds a caption to a key for near-duplicate detection:
-// Simplified script, half-width, lower case, letters and digits only.
-type normalizer struct{ t2s *opencc.OpenCC }
+// normalizer folds a caption to a key for near-duplicate detection: Simplified
+// script, half-width, lower case, obfuscations replaced by the substitution
+// table, letters and digits only.
+type normalizer struct {
+	t2s  *opencc.OpenCC
+	subs *strings.Replacer
+}
 
 func newNormalizer(t testing.TB) normalizer {
+	t.Helper()
 	cc, err := opencc.New("t2s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return normalizer{cc}
+	_, rows := readTable(t, filepath.Join("..", "classify", "tables", "substitutions.tsv"))
+	// strings.Replacer tries keys in argument order at each position, so
+	// longer keys go first.
+	slices.SortStableFunc(rows, func(a, b []string) int { return len(b[0]) - len(a[0]) })
+	var pairs []string
+	for _, r := range rows {
+		pairs = append(pairs, r[0], r[1])
+	}
+	return normalizer{cc, strings.NewReplacer(pairs...)}
 }
 
 func (n normalizer) key(s string) string {
@@ -215,15 +228,19 @@ func (n normalizer) key(s string) string {
 		if r >= 0xFF01 && r <= 0xFF5E {
 			r -= 0xFEE0
 		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	folded, err := n.t2s.Convert(b.String())
+	if err != nil {
+		folded = b.String()
+	}
+	b.Reset()
+	for _, r := range n.subs.Replace(folded) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(unicode.ToLower(r))
+			b.WriteRune(r)
 		}
 	}
-	out, err := n.t2s.Convert(b.String())
-	if err != nil {
-		return b.String()
-	}
-	return out
+	return b.String()
 }
 
 func bigrams(s string) map[string]bool {
@@ -350,7 +367,7 @@ func TestNoCOLDTestText(t *testing.T) {
 }
 
 // readTable returns the header and rows of a tab-separated table.
-func readTable(t *testing.T, path string) ([]string, [][]string) {
+func readTable(t testing.TB, path string) ([]string, [][]string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
