@@ -1,18 +1,179 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/medialabel/medialabel/classify/dataset"
+	"github.com/medialabel/medialabel/model"
 	"github.com/spf13/cobra"
 )
 
-// TODO(placeholder): replaced by the real command.
 func newTrainCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cfg := model.DefaultBuildConfig
+	var (
+		out, coldDir, dehumDir, coldDehum string
+	)
+	cmd := &cobra.Command{
 		Use:   "train",
-		Short: "not built yet",
+		Short: "Train the caption model and write it as ONNX",
+		Long: `Train the caption classifier on COLD (train split; dev for early stopping
+and the offensive threshold) and the dehumanization corpus (train split; dev
+for early stopping and the dehumanizing threshold). The same data and seed
+give a byte-identical model file. Next to the model it writes
+NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageError(errors.New("train: not available in this build yet"))
+			mode := coldDehum
+			if mode != "none" && mode != "safe" && mode != "all" {
+				return usageError(fmt.Errorf("--cold-dehumanizing %q: want none, safe or all", mode))
+			}
+			train, dev, err := loadTrainingData(coldDir, dehumDir, mode)
+			if err != nil {
+				return usageError(err)
+			}
+			cfg.Train.In = cfg.Features.Dim
+			start := time.Now()
+			fmt.Fprintf(g.stderr, "training on %d captions, %d for dev (seed %d, %d buckets, %d hidden)\n",
+				len(train), len(dev), cfg.Train.Seed, cfg.Features.Dim, cfg.Train.Hidden)
+			b, err := model.Build(cmd.Context(), cfg, train, dev, g.stderr)
+			if err != nil {
+				return &exitError{code: exitPartial, err: err}
+			}
+			if err := writeFileAtomic(out, b.ONNX); err != nil {
+				return &exitError{code: exitPartial, err: err}
+			}
+			checks, err := json.MarshalIndent(b.SelfCheck, "", "  ")
+			if err != nil {
+				return &exitError{code: exitPartial, err: err}
+			}
+			side := strings.TrimSuffix(out, filepath.Ext(out)) + ".selfcheck.json"
+			if err := writeFileAtomic(side, append(checks, '\n')); err != nil {
+				return &exitError{code: exitPartial, err: err}
+			}
+			fmt.Fprintf(g.stderr, "%s\n", strings.ReplaceAll(b.Report, "; ", "\n"))
+			fmt.Fprintf(g.stdout, "wrote %s (%d bytes) and %s in %s; thresholds dehumanizing %.3f offensive %.3f\n",
+				out, len(b.ONNX), side, time.Since(start).Round(time.Second), b.Thresholds.Dehumanizing, b.Thresholds.Offensive)
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "model/medialabel-caption.onnx", "where to write the ONNX model")
+	f.Uint64Var(&cfg.Train.Seed, "seed", cfg.Train.Seed, "random seed")
+	f.StringVar(&coldDir, "cold", "corpus/cold", "COLD folder (train.csv, dev.csv); empty to leave COLD out")
+	f.StringVar(&dehumDir, "dehumanization", "corpus/dehumanization", "dehumanization corpus folder (train.jsonl, dev.jsonl); empty to leave it out")
+	f.StringVar(&coldDehum, "cold-dehumanizing", "safe", "how COLD rows count for the dehumanizing output: none (unknown), safe (label 0 rows are negatives), all (every row is a negative)")
+	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
+	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
+	f.BoolVar(&cfg.Lexicon, "lexicon", cfg.Lexicon, "add lexicon features")
+	f.IntVar(&cfg.Train.Hidden, "hidden", cfg.Train.Hidden, "hidden units")
+	f.IntVar(&cfg.Train.Epochs, "epochs", cfg.Train.Epochs, "epochs (the best on dev is kept)")
+	f.Float64Var(&cfg.Train.LearningRate, "lr", cfg.Train.LearningRate, "Adam learning rate")
+	f.Float64Var(&cfg.Train.Dropout, "dropout", cfg.Train.Dropout, "hidden dropout")
+	f.Float64Var(&cfg.Train.L2, "l2", cfg.Train.L2, "L2 weight decay")
+	f.Float64Var(&cfg.Train.PosWeight[model.OutDehumanizing], "dehumanizing-pos-weight", cfg.Train.PosWeight[model.OutDehumanizing], "loss weight of dehumanizing positives (0 = 1)")
+	return cmd
+}
+
+// loadTrainingData reads COLD's train and dev CSV files and the
+// dehumanization corpus's train and dev JSONL files. COLD's test split is
+// never read.
+func loadTrainingData(coldDir, dehumDir, coldDehum string) (train, dev []model.LabeledText, err error) {
+	if coldDir == "" && dehumDir == "" {
+		return nil, nil, errors.New("no training data: give --cold or --dehumanization")
+	}
+	if coldDir != "" {
+		for _, split := range []string{"train", "dev"} {
+			rows, err := readRows(filepath.Join(coldDir, split+".csv"), "TEXT", "label")
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, r := range rows {
+				lt := model.LabeledText{Text: r.Text, Offensive: int8(r.Labels[0]), Dehumanizing: model.Unknown, Source: "cold/" + split}
+				if split == "train" && (coldDehum == "all" || coldDehum == "safe" && r.Labels[0] == 0) {
+					lt.Dehumanizing = model.Negative
+				}
+				if split == "train" {
+					train = append(train, lt)
+				} else {
+					dev = append(dev, lt)
+				}
+			}
+		}
+	}
+	if dehumDir != "" {
+		for _, split := range []string{"train", "dev"} {
+			rows, err := readRows(filepath.Join(dehumDir, split+".jsonl"), "text", "dehumanizing", "offensive")
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, r := range rows {
+				lt := model.LabeledText{Text: r.Text, Dehumanizing: int8(r.Labels[0]), Offensive: int8(r.Labels[1]), Source: "dehumanization/" + split}
+				if split == "train" {
+					train = append(train, lt)
+				} else {
+					dev = append(dev, lt)
+				}
+			}
+		}
+	}
+	return train, dev, nil
+}
+
+// readRows reads a labelled file, its format taken from its extension.
+func readRows(path, textCol string, labelCols ...string) ([]dataset.Row, error) {
+	format, err := dataset.FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := dataset.Read(f, format, textCol, labelCols...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// writeFileAtomic writes b to a temporary file in path's folder, syncs it
+// and renames it over path.
+func writeFileAtomic(path string, b []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(b); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -1,0 +1,163 @@
+package model
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/medialabel/medialabel/classify"
+)
+
+// LabeledText is a caption with its labels (Negative, Positive or
+// Unknown) and the name of the set it comes from, for reports.
+type LabeledText struct {
+	Text         string
+	Dehumanizing int8
+	Offensive    int8
+	Source       string
+}
+
+// BuildConfig is a whole training run: features, network and training.
+type BuildConfig struct {
+	Features classify.FeatureConfig
+	Lexicon  bool // add lexicon features
+	Train    TrainConfig
+	// MaxHardNegativeRate caps, when choosing the dehumanizing threshold
+	// on dev, the share of dev captions labelled not dehumanizing that may
+	// be flagged (0 means no cap).
+	MaxHardNegativeRate float64
+}
+
+// DefaultBuildConfig is the configuration of the shipped model.
+var DefaultBuildConfig = BuildConfig{
+	Features:            classify.DefaultFeatureConfig,
+	Lexicon:             true,
+	Train:               DefaultTrainConfig,
+	MaxHardNegativeRate: 0.05,
+}
+
+// SelfCheckCaptions are the captions whose outputs are stored in the model
+// and checked when it is opened.
+var SelfCheckCaptions = []string{
+	"啲甲由又出嚟搞事",
+	"一群蟑螂躲在口罩后面",
+	"今天天气很好，我们去公园散步吧",
+	"这种人真是垃圾，滚出去",
+	"黃屍廢青又喺度搞破壞",
+	"厨房里发现了一只蟑螂",
+}
+
+// Built is the result of Build: the network, its ONNX file and what was
+// measured on dev.
+type Built struct {
+	Net        *Net
+	ONNX       []byte
+	Thresholds Thresholds
+	SelfCheck  []SelfCheckCase
+	Report     string // dev metrics, one line each
+}
+
+// Build featurizes the texts, trains the network with early stopping on
+// dev, chooses the thresholds on dev and encodes the model with its
+// metadata. Progress lines go to logw.
+func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw io.Writer) (*Built, error) {
+	pipe, err := newPipeline(cfg.Features, cfg.Lexicon, 0)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	cfg.Train.In = cfg.Features.Dim
+	trainEx := featurize(pipe, train)
+	devEx := featurize(pipe, dev)
+	onEpoch := func(epoch int, net *Net) (float64, error) {
+		ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate)
+		fmt.Fprintf(logw, "epoch %d: dev dehumanizing F1 %.4f (threshold %.3f), offensive macro-F1 %.4f (threshold %.3f)\n",
+			epoch, ev.dehumF1, ev.th.Dehumanizing, ev.offMacroF1, ev.th.Offensive)
+		return ev.dehumF1 + ev.offMacroF1, nil
+	}
+	net, err := Train(ctx, cfg.Train, trainEx, onEpoch)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate)
+	b := &Built{Net: net, Thresholds: ev.th, Report: ev.report}
+	for _, s := range SelfCheckCaptions {
+		_, _, x := pipe.Features(s)
+		p := net.Predict(x)
+		b.SelfCheck = append(b.SelfCheck, SelfCheckCase{Text: s, Dehumanizing: float64(p[OutDehumanizing]), Offensive: float64(p[OutOffensive])})
+	}
+	checks, err := json.Marshal(b.SelfCheck)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	meta := map[string]string{
+		MetaThresholdDehumanizing: strconv.FormatFloat(b.Thresholds.Dehumanizing, 'f', 6, 64),
+		MetaThresholdOffensive:    strconv.FormatFloat(b.Thresholds.Offensive, 'f', 6, 64),
+		MetaNgramMin:              strconv.Itoa(cfg.Features.MinN),
+		MetaNgramMax:              strconv.Itoa(cfg.Features.MaxN),
+		MetaLexicon:               strconv.FormatBool(cfg.Lexicon),
+		MetaSelfCheck:             string(checks),
+		MetaTrainReport:           b.Report,
+	}
+	if b.ONNX, err = EncodeONNX(net, meta); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	return b, nil
+}
+
+func featurize(pipe *classify.Pipeline, rows []LabeledText) []Example {
+	ex := make([]Example, len(rows))
+	for i, r := range rows {
+		_, _, x := pipe.Features(r.Text)
+		ex[i] = Example{X: x, Y: [numOutputs]int8{OutDehumanizing: r.Dehumanizing, OutOffensive: r.Offensive}}
+	}
+	return ex
+}
+
+type devEval struct {
+	th                  Thresholds
+	dehumF1, offMacroF1 float64
+	report              string
+}
+
+// evaluate chooses thresholds on dev: for dehumanizing, the best F1 among
+// thresholds that flag at most maxNegRate of the negatives; for
+// offensive, the best macro-F1.
+func evaluate(net *Net, ex []Example, rows []LabeledText, maxNegRate float64) devEval {
+	var dScores, oScores []float64
+	var dGold, oGold []bool
+	for i, e := range ex {
+		p := net.Predict(e.X)
+		if rows[i].Dehumanizing != Unknown {
+			dScores = append(dScores, float64(p[OutDehumanizing]))
+			dGold = append(dGold, rows[i].Dehumanizing == Positive)
+		}
+		if rows[i].Offensive != Unknown {
+			oScores = append(oScores, float64(p[OutOffensive]))
+			oGold = append(oGold, rows[i].Offensive == Positive)
+		}
+	}
+	var ev devEval
+	ev.th.Offensive, ev.offMacroF1 = BestThreshold(oScores, oGold, Confusion.MacroF1)
+	ev.th.Dehumanizing, ev.dehumF1 = BestThreshold(dScores, dGold, func(c Confusion) float64 {
+		if maxNegRate > 0 && ratio(c.FP, c.FP+c.TN) > maxNegRate {
+			return 0
+		}
+		return c.F1()
+	})
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "dev dehumanizing (n=%d) at %.3f: %s", len(dScores), ev.th.Dehumanizing,
+		oneLine(ConfusionAt(dScores, dGold, ev.th.Dehumanizing)))
+	fmt.Fprintf(&sb, "; dev offensive (n=%d) at %.3f: %s", len(oScores), ev.th.Offensive,
+		oneLine(ConfusionAt(oScores, oGold, ev.th.Offensive)))
+	fmt.Fprintf(&sb, "; at 0.5: %s", oneLine(ConfusionAt(oScores, oGold, 0.5)))
+	ev.report = sb.String()
+	return ev
+}
+
+func oneLine(c Confusion) string {
+	return fmt.Sprintf("P %.4f R %.4f F1 %.4f macro-F1 %.4f (TP %d FP %d TN %d FN %d)",
+		c.Precision(), c.Recall(), c.F1(), c.MacroF1(), c.TP, c.FP, c.TN, c.FN)
+}
