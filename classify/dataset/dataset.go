@@ -50,6 +50,7 @@ type Row struct {
 	Line   int // line (CSV, TSV, JSONL) or element (JSON) number, from 1
 	Text   string
 	Labels []int
+	Group  string // the value of the group column, if one was asked for
 }
 
 // Limits on input, so that a hostile file cannot exhaust memory.
@@ -64,22 +65,28 @@ const (
 // gives Missing. Any other value is an error with its line number. CSV and
 // TSV files must have a header line; a UTF-8 BOM is ignored.
 func Read(r io.Reader, format Format, textCol string, labelCols ...string) ([]Row, error) {
+	return ReadGrouped(r, format, textCol, "", labelCols...)
+}
+
+// ReadGrouped is Read that also keeps, in Row.Group, the value of groupCol
+// (as text; empty when absent). An empty groupCol reads no group.
+func ReadGrouped(r io.Reader, format Format, textCol, groupCol string, labelCols ...string) ([]Row, error) {
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
 		br.Discard(3)
 	}
 	switch format {
 	case CSV, TSV:
-		return readDelimited(br, format, textCol, labelCols)
+		return readDelimited(br, format, textCol, groupCol, labelCols)
 	case JSONL:
-		return readJSONL(br, textCol, labelCols)
+		return readJSONL(br, textCol, groupCol, labelCols)
 	case JSON:
-		return readJSON(br, textCol, labelCols)
+		return readJSON(br, textCol, groupCol, labelCols)
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }
 
-func readDelimited(r io.Reader, format Format, textCol string, labelCols []string) ([]Row, error) {
+func readDelimited(r io.Reader, format Format, textCol, groupCol string, labelCols []string) ([]Row, error) {
 	cr := csv.NewReader(r)
 	if format == TSV {
 		cr.Comma = '\t'
@@ -97,6 +104,10 @@ func readDelimited(r io.Reader, format Format, textCol string, labelCols []strin
 	ti, ok := col[textCol]
 	if !ok {
 		return nil, fmt.Errorf("header has no text column %q (columns: %s)", textCol, strings.Join(header, ", "))
+	}
+	gi, hasGroup := col[groupCol]
+	if groupCol != "" && !hasGroup {
+		return nil, fmt.Errorf("header has no group column %q (columns: %s)", groupCol, strings.Join(header, ", "))
 	}
 	li := make([]int, len(labelCols))
 	for k, c := range labelCols {
@@ -121,6 +132,9 @@ func readDelimited(r io.Reader, format Format, textCol string, labelCols []strin
 			return nil, fmt.Errorf("line %d: no text column", line)
 		}
 		row := Row{Line: line, Text: rec[ti], Labels: make([]int, len(li))}
+		if hasGroup && gi < len(rec) {
+			row.Group = rec[gi]
+		}
 		for k, i := range li {
 			v := ""
 			if i < len(rec) {
@@ -167,7 +181,7 @@ func labelOf(v any) (int, error) {
 	return 0, fmt.Errorf("label %v is not 0 or 1", v)
 }
 
-func rowOf(obj map[string]any, line int, textCol string, labelCols []string) (Row, error) {
+func rowOf(obj map[string]any, line int, textCol, groupCol string, labelCols []string) (Row, error) {
 	t, ok := obj[textCol].(string)
 	if !ok {
 		return Row{}, fmt.Errorf("line %d: no string field %q", line, textCol)
@@ -176,6 +190,9 @@ func rowOf(obj map[string]any, line int, textCol string, labelCols []string) (Ro
 		return Row{}, fmt.Errorf("line %d: text longer than %d bytes", line, MaxFieldBytes)
 	}
 	row := Row{Line: line, Text: t, Labels: make([]int, len(labelCols))}
+	if v, ok := obj[groupCol]; ok && groupCol != "" && v != nil {
+		row.Group = fmt.Sprint(v)
+	}
 	for k, c := range labelCols {
 		var err error
 		if row.Labels[k], err = labelOf(obj[c]); err != nil {
@@ -185,7 +202,7 @@ func rowOf(obj map[string]any, line int, textCol string, labelCols []string) (Ro
 	return row, nil
 }
 
-func readJSONL(r *bufio.Reader, textCol string, labelCols []string) ([]Row, error) {
+func readJSONL(r *bufio.Reader, textCol, groupCol string, labelCols []string) ([]Row, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 2*MaxFieldBytes)
 	var rows []Row
@@ -203,7 +220,7 @@ func readJSONL(r *bufio.Reader, textCol string, labelCols []string) ([]Row, erro
 		if err := json.Unmarshal(b, &obj); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		row, err := rowOf(obj, line, textCol, labelCols)
+		row, err := rowOf(obj, line, textCol, groupCol, labelCols)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +232,7 @@ func readJSONL(r *bufio.Reader, textCol string, labelCols []string) ([]Row, erro
 	return rows, nil
 }
 
-func readJSON(r io.Reader, textCol string, labelCols []string) ([]Row, error) {
+func readJSON(r io.Reader, textCol, groupCol string, labelCols []string) ([]Row, error) {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
@@ -233,7 +250,7 @@ func readJSON(r io.Reader, textCol string, labelCols []string) ([]Row, error) {
 		if err := dec.Decode(&obj); err != nil {
 			return nil, fmt.Errorf("element %d: %w", n, err)
 		}
-		row, err := rowOf(obj, n, textCol, labelCols)
+		row, err := rowOf(obj, n, textCol, groupCol, labelCols)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,7 +45,7 @@ func TestRead(t *testing.T) {
 				t.Fatalf("got %d rows %+v, want %d", len(got), got, len(tt.want))
 			}
 			for i := range got {
-				if got[i].Line != tt.want[i].Line || got[i].Text != tt.want[i].Text || !equal(got[i].Labels, tt.want[i].Labels) {
+				if got[i].Line != tt.want[i].Line || got[i].Text != tt.want[i].Text || !slices.Equal(got[i].Labels, tt.want[i].Labels) {
 					t.Errorf("row %d = %+v, want %+v", i, got[i], tt.want[i])
 				}
 			}
@@ -52,16 +53,25 @@ func TestRead(t *testing.T) {
 	}
 }
 
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+func TestReadGrouped(t *testing.T) {
+	for _, tt := range []struct {
+		format Format
+		in     string
+	}{
+		{CSV, "text,kind,label\nx,idiom,0\n"},
+		{JSONL, "{\"text\":\"x\",\"kind\":\"idiom\",\"label\":0}\n"},
+	} {
+		rows, err := ReadGrouped(strings.NewReader(tt.in), tt.format, "text", "kind", "label")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Group != "idiom" {
+			t.Errorf("%s: rows %+v, want group idiom", tt.format, rows)
 		}
 	}
-	return true
+	if _, err := ReadGrouped(strings.NewReader("text,label\nx,0\n"), CSV, "text", "kind", "label"); err == nil {
+		t.Error("missing group column accepted")
+	}
 }
 
 func TestFormatOf(t *testing.T) {

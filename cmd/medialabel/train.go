@@ -18,6 +18,7 @@ func newTrainCmd(g *globals) *cobra.Command {
 	cfg := model.DefaultBuildConfig
 	var (
 		out, coldDir, dehumDir, coldDehum string
+		repeat                            int
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -33,7 +34,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 			if mode != "none" && mode != "safe" && mode != "all" {
 				return usageError(fmt.Errorf("--cold-dehumanizing %q: want none, safe or all", mode))
 			}
-			train, dev, err := loadTrainingData(coldDir, dehumDir, mode)
+			train, dev, err := loadTrainingData(coldDir, dehumDir, mode, repeat)
 			if err != nil {
 				return usageError(err)
 			}
@@ -68,6 +69,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.StringVar(&coldDir, "cold", "corpus/cold", "COLD folder (train.csv, dev.csv); empty to leave COLD out")
 	f.StringVar(&dehumDir, "dehumanization", "corpus/dehumanization", "dehumanization corpus folder (train.jsonl, dev.jsonl); empty to leave it out")
 	f.StringVar(&coldDehum, "cold-dehumanizing", "safe", "how COLD rows count for the dehumanizing output: none (unknown), safe (label 0 rows are negatives), all (every row is a negative)")
+	f.IntVar(&repeat, "dehumanization-repeat", 4, "how many times each caption of the dehumanization train split is seen per epoch")
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
 	f.BoolVar(&cfg.Lexicon, "lexicon", cfg.Lexicon, "add lexicon features")
@@ -83,13 +85,13 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 // loadTrainingData reads COLD's train and dev CSV files and the
 // dehumanization corpus's train and dev JSONL files. COLD's test split is
 // never read.
-func loadTrainingData(coldDir, dehumDir, coldDehum string) (train, dev []model.LabeledText, err error) {
+func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat int) (train, dev []model.LabeledText, err error) {
 	if coldDir == "" && dehumDir == "" {
 		return nil, nil, errors.New("no training data: give --cold or --dehumanization")
 	}
 	if coldDir != "" {
 		for _, split := range []string{"train", "dev"} {
-			rows, err := readRows(filepath.Join(coldDir, split+".csv"), "TEXT", "label")
+			rows, err := readRows(filepath.Join(coldDir, split+".csv"), "TEXT", "", "label")
 			if err != nil {
 				return nil, nil, err
 			}
@@ -108,16 +110,18 @@ func loadTrainingData(coldDir, dehumDir, coldDehum string) (train, dev []model.L
 	}
 	if dehumDir != "" {
 		for _, split := range []string{"train", "dev"} {
-			rows, err := readRows(filepath.Join(dehumDir, split+".jsonl"), "text", "dehumanizing", "offensive")
+			rows, err := readRows(filepath.Join(dehumDir, split+".jsonl"), "text", "", "dehumanizing", "offensive")
 			if err != nil {
 				return nil, nil, err
 			}
 			for _, r := range rows {
 				lt := model.LabeledText{Text: r.Text, Dehumanizing: int8(r.Labels[0]), Offensive: int8(r.Labels[1]), Source: "dehumanization/" + split}
-				if split == "train" {
-					train = append(train, lt)
-				} else {
+				if split != "train" {
 					dev = append(dev, lt)
+					continue
+				}
+				for range max(1, repeat) {
+					train = append(train, lt)
 				}
 			}
 		}
@@ -125,8 +129,9 @@ func loadTrainingData(coldDir, dehumDir, coldDehum string) (train, dev []model.L
 	return train, dev, nil
 }
 
-// readRows reads a labelled file, its format taken from its extension.
-func readRows(path, textCol string, labelCols ...string) ([]dataset.Row, error) {
+// readRows reads a labelled file, its format taken from its extension;
+// groupCol, if not empty, is kept in Row.Group.
+func readRows(path, textCol, groupCol string, labelCols ...string) ([]dataset.Row, error) {
 	format, err := dataset.FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -136,7 +141,7 @@ func readRows(path, textCol string, labelCols ...string) ([]dataset.Row, error) 
 		return nil, err
 	}
 	defer f.Close()
-	rows, err := dataset.Read(f, format, textCol, labelCols...)
+	rows, err := dataset.ReadGrouped(f, format, textCol, groupCol, labelCols...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
