@@ -20,8 +20,8 @@ import (
 
 // Required sizes of the dehumanization corpus, over all splits.
 const (
-	minDehumanizing = 200
-	minNegatives    = 600
+	minDehumanizing = 1800
+	minNegatives    = 1800
 )
 
 // example is one line of a split file. Unknown fields are rejected.
@@ -162,7 +162,7 @@ func TestSizes(t *testing.T) {
 			t.Errorf("dehumanizing=%v: %d hand-written, %d augmented; hand-written must be the majority", d, hand[d], aug[d])
 		}
 	}
-	if share := float64(heldout) / float64(total); share < 0.05 || share > 0.30 {
+	if share := float64(heldout) / float64(total); share < 0.15 || share > 0.30 {
 		t.Errorf("held-out share %.2f, want 0.15 to 0.30", share)
 	}
 	for _, s := range splitNames() {

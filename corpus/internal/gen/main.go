@@ -208,7 +208,8 @@ func validMetaphor(s string) bool {
 
 // readBatch parses one batch file. Lines are captions; "@ kind target metaphor"
 // sets the labels of the captions that follow; "%split heldout" marks the whole
-// batch as held out; "#" starts a comment line.
+// batch as held out; "# " (hash and space) starts a comment line, so that
+// captions may begin with a hashtag.
 func (g *generator) readBatch(path string) ([]Example, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -223,7 +224,7 @@ func (g *generator) readBatch(path string) ([]Example, error) {
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
+		case line == "" || line == "#" || strings.HasPrefix(line, "# "):
 			continue
 		case line == "%split heldout":
 			heldout = true
