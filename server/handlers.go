@@ -357,7 +357,7 @@ func (s *Server) classify(c *gin.Context) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return badRequest("body: "+truncate(err.Error(), 200))
+		return badRequest("body: " + truncate(err.Error(), 200))
 	}
 	if dec.More() {
 		return badRequest("body: data after the JSON object")
