@@ -393,7 +393,11 @@ func (g *generator) obfuscation(s string) string {
 // spelling of some captions that contain a term with known obfuscations.
 func (g *generator) variants(ex Example) []Example {
 	var out []Example
-	if ex.Script == "simplified" && hash(ex.Text, "trad")%100 < 30 {
+	tradRate := uint32(30)
+	if ex.Dehumanizing == 0 {
+		tradRate = 40
+	}
+	if ex.Script == "simplified" && hash(ex.Text, "trad")%100 < tradRate {
 		conv, name := g.s2t, "s2t"
 		if hash(ex.Text, "hk")%2 == 0 {
 			conv, name = g.s2hk, "s2hk"
@@ -410,7 +414,7 @@ func (g *generator) variants(ex Example) []Example {
 		rate = 55
 	}
 	if ex.Obfuscation == "none" && hash(ex.Text, "obf")%100 < rate {
-		if t, ok := g.obfuscate(ex.Text); ok {
+		if t, ok := g.obfuscate(ex.Text, ex); ok {
 			v := ex
 			v.Text, v.Aug = t, "obfuscate"
 			v.Script = g.script(t)
@@ -423,16 +427,43 @@ func (g *generator) variants(ex Example) []Example {
 	return out
 }
 
-// obfuscate rewrites the first term of s that has known obfuscated spellings,
-// choosing the spelling or a spaced rendering by a hash of the text.
-func (g *generator) obfuscate(s string) (string, bool) {
+// augmentTerms lists the words that the generator rewrites into obfuscated
+// spellings. Generic words that the substitution table only normalizes (虫,
+// 鸡, 牛) are left out: rewriting them inside compounds reads unnaturally.
+func augmentTerms() []string {
+	return []string{"支那猪", "白皮猪", "黑猩猩", "寄生虫", "蟑螂", "曱甴", "蝗虫", "黄尸", "废青",
+		"支那", "黑鬼", "倭狗", "母狗", "老鼠", "病毒", "垃圾", "猴子", "猩猩", "丧尸", "猪", "狗", "蛆"}
+}
+
+// obfuscate rewrites the first augmentable term of s. Dehumanizing captions,
+// and news and counter-speech that quote a slur, get any known spelling of the
+// term (homophone, look-alike, romanization, emoji, spaced); other captions get
+// only the term's usual emoji, the one obfuscation that is common in ordinary
+// talk (🪳 in the kitchen, 🐶 for a pet).
+func (g *generator) obfuscate(s string, ex Example) (string, bool) {
 	best, at := "", -1
-	for term := range g.byTarget {
+	for _, term := range augmentTerms() {
 		if i := strings.Index(s, term); i >= 0 && (at < 0 || i < at || (i == at && len(term) > len(best))) {
 			best, at = term, i
 		}
 	}
-	if at < 0 {
+	full := ex.Dehumanizing == 1 || ex.Kind == "news" || ex.Kind == "counter"
+	var options []string
+	emoji := false
+	for _, sb := range g.byTarget[best] {
+		switch {
+		case sb.kind == "emoji":
+			if !emoji {
+				options = append(options, sb.from)
+				emoji = true
+			}
+		case !full:
+		case sb.kind == "variant" && !isHan([]rune(sb.from)[0]):
+		default:
+			options = append(options, sb.from)
+		}
+	}
+	if at < 0 && ex.Dehumanizing == 1 {
 		for _, term := range g.lexicon {
 			if len([]rune(term)) > 1 {
 				if i := strings.Index(s, term); i >= 0 {
@@ -441,19 +472,11 @@ func (g *generator) obfuscate(s string) (string, bool) {
 				}
 			}
 		}
-		if at < 0 {
-			return "", false
-		}
 	}
-	var options []string
-	for _, sb := range g.byTarget[best] {
-		if sb.kind == "variant" && !isHan([]rune(sb.from)[0]) {
-			continue
-		}
-		options = append(options, sb.from)
+	if at < 0 {
+		return "", false
 	}
-	sort.Strings(options)
-	if rs := []rune(best); len(rs) > 1 {
+	if rs := []rune(best); full && len(rs) > 1 {
 		seps := []string{" ", " ", "·", "*", "_", "  "}
 		sep := seps[hash(s, "sep")%uint32(len(seps))]
 		options = append(options, strings.Join(strings.Split(best, ""), sep))
