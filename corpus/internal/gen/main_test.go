@@ -73,3 +73,41 @@ func TestDerivedFields(t *testing.T) {
 		}
 	}
 }
+
+// The counts in the corpus README must match the committed splits.
+func TestREADMECountsAreCurrent(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	out, err := Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := Counts(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "corpus", "dehumanization", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReplaceCounts(doc, counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(doc, want) {
+		t.Error("README counts are stale: run go run ./corpus/internal/gen")
+	}
+}
+
+func TestReplaceCountsNeedsMarkers(t *testing.T) {
+	if _, err := ReplaceCounts([]byte("no markers here"), "x"); err == nil {
+		t.Error("ReplaceCounts accepted a document without markers")
+	}
+	doc := []byte("a\n" + countsBegin + "\nold\n" + countsEnd + "\nb\n")
+	got, err := ReplaceCounts(doc, "new\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a\n" + countsBegin + "\nnew\n" + countsEnd + "\nb\n"; string(got) != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
