@@ -211,7 +211,7 @@ func newNormalizer(t testing.TB) normalizer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rows := readTable(t, filepath.Join("..", "classify", "tables", "substitutions.tsv"))
+	rows := readTable(t, "substitutions.tsv", "from", "to", "kind", "note")
 	// strings.Replacer tries keys in argument order at each position, so
 	// longer keys go first.
 	slices.SortStableFunc(rows, func(a, b []string) int { return len(b[0]) - len(a[0]) })
@@ -366,9 +366,12 @@ func TestNoCOLDTestText(t *testing.T) {
 	}
 }
 
-// readTable returns the header and rows of a tab-separated table.
-func readTable(t testing.TB, path string) ([]string, [][]string) {
+// readTable returns the rows of a tab-separated table in classify/tables,
+// after checking its header, its column counts and that no first-column key
+// repeats.
+func readTable(t testing.TB, name string, header ...string) [][]string {
 	t.Helper()
+	path := filepath.Join("..", "classify", "tables", name)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -376,15 +379,19 @@ func readTable(t testing.TB, path string) ([]string, [][]string) {
 	if !utf8.Valid(b) {
 		t.Fatalf("%s: not UTF-8", path)
 	}
-	var header []string
 	var rows [][]string
+	seen := map[string]bool{}
+	gotHeader := false
 	for i, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
 		if strings.HasPrefix(line, "#") {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if header == nil {
-			header = f
+		if !gotHeader {
+			if !slices.Equal(f, header) {
+				t.Fatalf("%s: header %q, want %q", path, f, header)
+			}
+			gotHeader = true
 			continue
 		}
 		if len(f) != len(header) {
@@ -396,25 +403,20 @@ func readTable(t testing.TB, path string) ([]string, [][]string) {
 				t.Errorf("%s:%d: column %s empty or padded", path, i+1, header[j])
 			}
 		}
+		if seen[f[0]] {
+			t.Errorf("%s:%d: duplicate %s %q", path, i+1, header[0], f[0])
+		}
+		seen[f[0]] = true
 		rows = append(rows, f)
 	}
-	return header, rows
+	return rows
 }
 
 func TestSubstitutionsTable(t *testing.T) {
-	path := filepath.Join("..", "classify", "tables", "substitutions.tsv")
-	header, rows := readTable(t, path)
-	if want := []string{"from", "to", "kind", "note"}; !slices.Equal(header, want) {
-		t.Fatalf("header %q, want %q", header, want)
-	}
+	rows := readTable(t, "substitutions.tsv", "from", "to", "kind", "note")
 	norm := newNormalizer(t)
-	seen := map[string]bool{}
 	for _, r := range rows {
 		from, to, kind := r[0], r[1], r[2]
-		if seen[from] {
-			t.Errorf("duplicate key %q", from)
-		}
-		seen[from] = true
 		if from == to {
 			t.Errorf("%q maps to itself", from)
 		}
@@ -438,19 +440,10 @@ func TestSubstitutionsTable(t *testing.T) {
 }
 
 func TestLexiconTable(t *testing.T) {
-	path := filepath.Join("..", "classify", "tables", "lexicon.tsv")
-	header, rows := readTable(t, path)
-	if want := []string{"term", "metaphor", "targets", "note"}; !slices.Equal(header, want) {
-		t.Fatalf("header %q, want %q", header, want)
-	}
+	rows := readTable(t, "lexicon.tsv", "term", "metaphor", "targets", "note")
 	norm := newNormalizer(t)
-	seen := map[string]bool{}
 	for _, r := range rows {
 		term, metaphor, targets := r[0], r[1], r[2]
-		if seen[term] {
-			t.Errorf("duplicate term %q", term)
-		}
-		seen[term] = true
 		if simp, err := norm.t2s.Convert(term); err != nil || simp != term {
 			t.Errorf("term %q is not Simplified", term)
 		}

@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/longbridgeapp/opencc"
 )
@@ -342,32 +343,50 @@ func (g *generator) readBatch(path string) ([]Example, error) {
 		return nil, fmt.Errorf("opening batch: %w", err)
 	}
 	defer f.Close()
-	batch := strings.TrimSuffix(filepath.Base(path), ".txt")
+	return g.parseBatch(path, f)
+}
+
+// parseBatch parses a batch read from r; name is the file name, whose base
+// without .txt becomes the batch name.
+func (g *generator) parseBatch(name string, r io.Reader) ([]Example, error) {
+	batch := strings.TrimSuffix(filepath.Base(name), ".txt")
 	heldout := false
 	var kind, target, metaphor string
 	var exs []Example
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case line == "" || line == "#" || strings.HasPrefix(line, "# "):
 			continue
 		case line == "%split heldout":
+			if len(exs) > 0 {
+				return nil, fmt.Errorf("%s:%d: %%split after the first caption", name, n)
+			}
 			heldout = true
 			continue
 		case strings.HasPrefix(line, "@ "):
 			f := strings.Fields(line[2:])
-			if len(f) != 3 || !validKind(f[0]) || !validMetaphor(f[2]) {
-				return nil, fmt.Errorf("%s:%d: bad header %q", path, n, line)
+			if len(f) != 3 || !validKind(f[0]) || !validMetaphor(f[2]) || !validTarget(f[1]) {
+				return nil, fmt.Errorf("%s:%d: bad header %q", name, n, line)
 			}
 			if (f[0] == "dehumanizing") != (f[2] != "none") {
-				return nil, fmt.Errorf("%s:%d: metaphor must be set exactly for dehumanizing captions", path, n)
+				return nil, fmt.Errorf("%s:%d: metaphor must be set exactly for dehumanizing captions", name, n)
+			}
+			if f[0] == "dehumanizing" && f[1] == "none" {
+				return nil, fmt.Errorf("%s:%d: dehumanizing captions need a target", name, n)
 			}
 			kind, target, metaphor = f[0], f[1], f[2]
 			continue
 		}
 		if kind == "" {
-			return nil, fmt.Errorf("%s:%d: caption before any header", path, n)
+			return nil, fmt.Errorf("%s:%d: caption before any header", name, n)
+		}
+		if !utf8.ValidString(line) {
+			return nil, fmt.Errorf("%s:%d: caption is not UTF-8", name, n)
+		}
+		if c := utf8.RuneCountInString(line); c < 2 || c > 120 {
+			return nil, fmt.Errorf("%s:%d: caption of %d characters, want 2 to 120", name, n, c)
 		}
 		ex := Example{Text: line, Kind: kind, Target: target, Metaphor: metaphor, Batch: batch}
 		if kind == "dehumanizing" {
@@ -384,9 +403,21 @@ func (g *generator) readBatch(path string) ([]Example, error) {
 		exs = append(exs, ex)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return exs, nil
+}
+
+func validTarget(s string) bool {
+	switch s {
+	case "protesters", "police", "mainlanders", "hongkongers", "taiwanese",
+		"uyghurs", "tibetans", "muslims", "black", "japanese", "koreans", "indians",
+		"westerners", "jews", "africans", "southeast_asians", "women", "men", "lgbt",
+		"migrants", "poor", "rural", "regional", "disabled", "elderly", "politicians",
+		"ccp", "people", "none":
+		return true
+	}
+	return false
 }
 
 func (g *generator) split(ex Example) string {

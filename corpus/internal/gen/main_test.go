@@ -4,21 +4,27 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
+
+func repoRoot() string { return filepath.Join("..", "..", "..") }
+
+func build(t *testing.T) map[string][]byte {
+	t.Helper()
+	out, err := Build(repoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // The committed split files must be exactly what the generator makes from
 // the committed batches and tables.
 func TestCommittedSplitsAreCurrent(t *testing.T) {
-	root := filepath.Join("..", "..", "..")
-	got, err := Build(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := Build(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := repoRoot()
+	got, again := build(t), build(t)
 	for _, s := range splitNames() {
 		if !bytes.Equal(got[s], again[s]) {
 			t.Errorf("%s: two builds differ", s)
@@ -49,7 +55,7 @@ func TestJoinSpaced(t *testing.T) {
 }
 
 func TestDerivedFields(t *testing.T) {
-	g, err := newGenerator(filepath.Join("..", "..", ".."))
+	g, err := newGenerator(repoRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +82,8 @@ func TestDerivedFields(t *testing.T) {
 
 // The counts in the corpus README must match the committed splits.
 func TestREADMECountsAreCurrent(t *testing.T) {
-	root := filepath.Join("..", "..", "..")
-	out, err := Build(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts, err := Counts(out)
+	root := repoRoot()
+	counts, err := Counts(build(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,4 +112,82 @@ func TestReplaceCountsNeedsMarkers(t *testing.T) {
 	if want := "a\n" + countsBegin + "\nnew\n" + countsEnd + "\nb\n"; string(got) != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+}
+
+func TestParseBatchErrors(t *testing.T) {
+	g, err := newGenerator(repoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, in string }{
+		{"caption before header", "蟑螂来了\n"},
+		{"unknown kind", "@ rude protesters none\n蟑螂来了\n"},
+		{"unknown target", "@ hostile aliens none\n滚出去\n"},
+		{"metaphor on negative", "@ literal none vermin\n厨房有蟑螂\n"},
+		{"no metaphor on dehumanizing", "@ dehumanizing protesters none\n蟑螂来了\n"},
+		{"dehumanizing without target", "@ dehumanizing none vermin\n蟑螂来了\n"},
+		{"late split", "@ literal none none\n厨房有蟑螂\n%split heldout\n"},
+		{"too short", "@ literal none none\n虫\n"},
+		{"too long", "@ literal none none\n" + strings.Repeat("长", 121) + "\n"},
+		{"bad UTF-8", "@ literal none none\n\xff\xfe蟑螂\n"},
+	} {
+		if _, err := g.parseBatch("x.txt", strings.NewReader(c.in)); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+	exs, err := g.parseBatch("h99.txt", strings.NewReader("# c\n%split heldout\n@ hostile police none\n#黑警 滥权\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exs) != 1 || exs[0].Text != "#黑警 滥权" || exs[0].Batch != "heldout/h99" || exs[0].Offensive != 1 || exs[0].Dehumanizing != 0 {
+		t.Errorf("got %+v", exs)
+	}
+}
+
+func FuzzParseBatch(f *testing.F) {
+	g, err := newGenerator(repoRoot())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("@ dehumanizing protesters vermin\n啲曱甴又出嚟\n")
+	f.Add("%split heldout\n@ literal none none\n厨房有🪳\n# note\n")
+	f.Add("@ hostile people none\n你 个 蠢货\n@ neutral none none\nＺＨＡＮＧ\n")
+	f.Add("@ a b c d\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		exs, err := g.parseBatch("f.txt", strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for _, ex := range exs {
+			if (ex.Dehumanizing == 1) != (ex.Kind == "dehumanizing") || (ex.Metaphor == "none") == (ex.Kind == "dehumanizing") {
+				t.Fatalf("inconsistent labels: %+v", ex)
+			}
+			if !utf8.ValidString(ex.Text) || ex.Text != strings.TrimSpace(ex.Text) {
+				t.Fatalf("bad text %q", ex.Text)
+			}
+			switch ex.Obfuscation {
+			case "none", "homophone", "spaced", "pinyin", "emoji", "mixed":
+			default:
+				t.Fatalf("obfuscation %q", ex.Obfuscation)
+			}
+		}
+	})
+}
+
+func FuzzJoinSpaced(f *testing.F) {
+	for _, s := range []string{"蟑 螂", "黄·尸", "a b", "蟑 ", " 螂", "蟑 - 螂 * 又", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // captions are checked to be UTF-8 before they get here
+		}
+		j := joinSpaced(s)
+		if len(j) > len(s) {
+			t.Fatalf("joinSpaced(%q) = %q grew", s, j)
+		}
+		if joinSpaced(j) != j {
+			t.Fatalf("joinSpaced not idempotent on %q: %q then %q", s, j, joinSpaced(j))
+		}
+	})
 }
