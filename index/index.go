@@ -433,3 +433,26 @@ func makeMasks() ([]uint16, [subBits + 1]int) {
 	}
 	return ms, sizes
 }
+
+// MemoryBytes is the memory the snapshot's vectors and posting tables
+// take, counted from their allocations (vector pages at full size, posting
+// buckets at capacity, chunk and table headers).
+func (s *Snapshot) MemoryBytes() int64 {
+	var n int64
+	for _, pg := range s.pages {
+		n += int64(cap(pg.words))*8 + int64(cap(pg.refs))*8 + int64(cap(pg.tags))*2 + int64(cap(pg.dead))*8
+	}
+	for _, t := range s.tables {
+		n += int64(len(t)) * 8
+		for _, c := range t {
+			if c == nil {
+				continue
+			}
+			n += int64(len(c)) * 24
+			for _, b := range c {
+				n += int64(cap(b)) * 4
+			}
+		}
+	}
+	return n
+}

@@ -431,3 +431,37 @@ func TestEmptyAndEdgeCases(t *testing.T) {
 		t.Errorf("after Remove: %v", r)
 	}
 }
+
+func TestRemoveRefs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x, err := New(Options{Bits: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []Item
+	for ref := range int64(200) {
+		// Two vectors per ref, as an entry with a region has.
+		v := randomVec(rng, 256)
+		items = append(items, Item{Ref: ref, Vec: v}, Item{Ref: ref, Tag: 1, Vec: flip(rng, v, 256, 5)})
+	}
+	x.Add(items...)
+	if n := x.RemoveRefs(3, 7, 1000); n != 4 {
+		t.Fatalf("RemoveRefs removed %d, want 4", n)
+	}
+	if n := x.RemoveRefs(3); n != 0 {
+		t.Fatalf("RemoveRefs again removed %d", n)
+	}
+	var live []Item
+	for _, it := range items {
+		if it.Ref != 3 && it.Ref != 7 {
+			live = append(live, it)
+		}
+	}
+	for _, it := range items[:20] {
+		for _, th := range []int{0, 10, 31} {
+			want := bruteForce(live, 256, []Vec{it.Vec}, th)
+			check(t, "Search", th, x.Search([]Vec{it.Vec}, th), want)
+			check(t, "mih", th, x.Snapshot().mih([]Vec{it.Vec}, th), want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -168,45 +169,83 @@ func (x *Index) Remove(items ...Item) int {
 	if len(items) == 0 {
 		return 0
 	}
+	return x.remove(func(s *Snapshot) []uint32 {
+		var dead []uint32
+		for _, it := range items {
+			for _, p := range s.tables[0].bucket(sub(&it.Vec, 0)) {
+				pg, o := s.pages[p>>pageBits], p&(pageSize-1)
+				if !s.isDead(p) && pg.refs[o] == it.Ref && pg.tags[o] == it.Tag && s.vec(p) == it.Vec {
+					dead = append(dead, p)
+				}
+			}
+		}
+		return dead
+	})
+}
+
+// RemoveRefs deletes every stored vector whose Ref is one of refs and
+// returns how many it deleted. It reads the Ref of every stored vector
+// (tens of milliseconds for ten million), so it suits deletions of whole
+// entries whose vectors the caller does not know.
+func (x *Index) RemoveRefs(refs ...int64) int {
+	if len(refs) == 0 {
+		return 0
+	}
+	set := make(map[int64]bool, len(refs))
+	for _, r := range refs {
+		set[r] = true
+	}
+	return x.remove(func(s *Snapshot) []uint32 {
+		var dead []uint32
+		for pi, pg := range s.pages {
+			base := uint32(pi) << pageBits
+			for j, ref := range pg.refs[:min(int(s.n-base), pageSize)] {
+				if set[ref] && !s.isDead(base+uint32(j)) {
+					dead = append(dead, base+uint32(j))
+				}
+			}
+		}
+		return dead
+	})
+}
+
+// remove deletes the live positions that find returns in the current
+// snapshot and publishes the result.
+func (x *Index) remove(find func(*Snapshot) []uint32) int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	old := x.cur.Load()
-	s := *old
-	s.pages = append([]*page(nil), old.pages...)
-	e := newEditor(&s)
-	copiedDead := make(map[int]bool)
-	removed := 0
-	for _, it := range items {
-		for _, p := range s.tables[0].bucket(sub(&it.Vec, 0)) {
-			pi, o := int(p>>pageBits), p&(pageSize-1)
-			pg := s.pages[pi]
-			if s.isDead(p) || pg.refs[o] != it.Ref || pg.tags[o] != it.Tag || s.vec(p) != it.Vec {
-				continue
-			}
-			if !copiedDead[pi] {
-				np := *pg
-				np.dead = make([]uint64, pageSize/64)
-				copy(np.dead, pg.dead)
-				s.pages[pi] = &np
-				pg = &np
-				copiedDead[pi] = true
-			}
-			pg.dead[o>>6] |= 1 << (o & 63)
-			removed++
-		}
-	}
-	if removed == 0 {
+	dead := find(old)
+	slices.Sort(dead)
+	dead = slices.Compact(dead)
+	if len(dead) == 0 {
 		return 0
 	}
+	s := *old
+	s.pages = append([]*page(nil), old.pages...)
+	copied := make(map[int]bool)
+	for _, p := range dead {
+		pi, o := int(p>>pageBits), p&(pageSize-1)
+		if !copied[pi] {
+			np := *s.pages[pi]
+			np.dead = make([]uint64, pageSize/64)
+			copy(np.dead, old.pages[pi].dead)
+			s.pages[pi] = &np
+			copied[pi] = true
+		}
+		s.pages[pi].dead[o>>6] |= 1 << (o & 63)
+	}
 	// Drop the dead positions from every bucket they are in.
-	for _, it := range items {
+	e := newEditor(&s)
+	for _, p := range dead {
+		v := s.vec(p)
 		for i := range s.ntab {
-			e.removeDead(i, sub(&it.Vec, i))
+			e.removeDead(i, sub(&v, i))
 		}
 	}
-	s.live -= removed
+	s.live -= len(dead)
 	x.cur.Store(&s)
-	return removed
+	return len(dead)
 }
 
 // editor changes the posting tables of a snapshot copy, copying each
@@ -217,11 +256,13 @@ type editor struct {
 	tables  map[int]bool
 	chunks  map[int]bool
 	buckets map[int]bool
+	// filtered holds the buckets already rid of dead positions.
+	filtered map[int]bool
 }
 
 func newEditor(s *Snapshot) *editor {
 	s.tables = append([]*table(nil), s.tables...)
-	return &editor{s: s, tables: map[int]bool{}, chunks: map[int]bool{}, buckets: map[int]bool{}}
+	return &editor{s: s, tables: map[int]bool{}, chunks: map[int]bool{}, buckets: map[int]bool{}, filtered: map[int]bool{}}
 }
 
 // chunk returns chunk c of table i, owned by this edit.
@@ -257,9 +298,10 @@ func (e *editor) add(i int, b uint16, p uint32) {
 }
 
 func (e *editor) removeDead(i int, b uint16) {
-	if len(e.s.tables[i].bucket(b)) == 0 {
+	if len(e.s.tables[i].bucket(b)) == 0 || e.filtered[i*nBuckets+int(b)] {
 		return
 	}
+	e.filtered[i*nBuckets+int(b)] = true
 	ch := e.chunk(i, int(b>>chunkBits))
 	j := b & (1<<chunkBits - 1)
 	kept := make([]uint32, 0, len(ch[j]))
