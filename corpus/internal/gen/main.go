@@ -23,6 +23,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -500,6 +501,44 @@ func joinSpaced(s string) string {
 	return string(out)
 }
 
+// romanizations lists romanized slurs that the substitution table leaves out
+// because they are ambiguous in general text, but that mark a caption as
+// obfuscated when they appear as whole words.
+func romanizations() []string {
+	return []string{"zhanglang", "zhāngláng", "zl", "huangshi", "huángshī", "feiqing", "zhina", "gaatzaat"}
+}
+
+// romanized reports whether s, lower-cased, holds one of romanizations as a
+// whole word, also when its letters are spaced apart ("z l", "zhang lang").
+func romanized(s string) bool {
+	isLetter := func(r rune) bool {
+		return r <= unicode.MaxLatin1 && unicode.IsLetter(r) || strings.ContainsRune("āáǎàīíǐì", r)
+	}
+	// Collect runs of letters, joining runs separated only by spaces.
+	var words []string
+	var cur []rune
+	rs := []rune(s)
+	for i := 0; i <= len(rs); i++ {
+		switch {
+		case i < len(rs) && isLetter(rs[i]):
+			cur = append(cur, rs[i])
+		case i < len(rs) && rs[i] == ' ' && len(cur) > 0 && i+1 < len(rs) && isLetter(rs[i+1]):
+			// a space inside a romanized word: keep collecting
+		default:
+			if len(cur) > 0 {
+				words = append(words, string(cur))
+				cur = cur[:0]
+			}
+		}
+	}
+	for _, w := range words {
+		if slices.Contains(romanizations(), w) {
+			return true
+		}
+	}
+	return false
+}
+
 // obfuscation names the kinds of obfuscation present in a caption.
 func (g *generator) obfuscation(s string) string {
 	n := g.normalize(s)
@@ -519,6 +558,9 @@ func (g *generator) obfuscation(s string) string {
 		case "homophone", "variant", "leet":
 			found["homophone"] = true
 		}
+	}
+	if romanized(n) {
+		found["pinyin"] = true
 	}
 	if j := joinSpaced(n); j != n {
 		for _, t := range g.lexicon {

@@ -70,6 +70,11 @@ func TestDerivedFields(t *testing.T) {
 		{"这些蟑郎", "simplified", "homophone"},
 		{"蟑郎和🪳", "simplified", "mixed"},
 		{"猪、狗和猫", "simplified", "none"},
+		{"Z L 又出嚟", "cantonese", "pinyin"},
+		{"zhang lang兵", "simplified", "pinyin"},
+		{"蟑螂 (zhāng láng) 又来了", "simplified", "pinyin"},
+		{"zlatan 进球了", "simplified", "none"},
+		{"今 天 天 气 真 好", "simplified", "none"},
 	} {
 		if got := g.script(c.text); got != c.script {
 			t.Errorf("script(%q) = %s, want %s", c.text, got, c.script)
