@@ -1,0 +1,276 @@
+// Command speedcheck measures the CPU time of hashing JPEG photos against
+// the time libjpeg-turbo's djpeg takes merely to decode them.
+//
+// It runs djpeg once per file, and itself (in worker mode) once over all
+// files for each pipeline, several times each, and reports the median user
+// plus system CPU time of each, and its ratio to djpeg's, measured in the
+// same run:
+//
+//	go run ./pdq/internal/speedcheck -runs 7 testdata/photos
+//
+// A worker pipeline reads each file, takes its MD5, decodes it and
+// computes PDQ and goimagehash's pHash, as "medialabel hash --signals
+// pdq,phash,md5 --workers 1" does.
+package main
+
+import (
+	"bytes"
+	"crypto/md5"
+	"flag"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io/fs"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/corona10/goimagehash"
+
+	"github.com/medialabel/medialabel/internal/jpegscale"
+	"github.com/medialabel/medialabel/pdq"
+)
+
+func main() {
+	runs := flag.Int("runs", 5, "runs of each measurement")
+	worker := flag.String("worker", "", "run one pipeline over the files (internal)")
+	only := flag.String("pipelines", strings.Join(pipelineNames(), ","), "pipelines to measure")
+	cpuprofile := flag.String("cpuprofile", "", "with -worker: write a CPU profile")
+	reps := flag.Int("reps", 1, "with -worker: passes over the files")
+	distances := flag.Bool("distances", false, "print the PDQ distance of each reduced-scale decode to the full-size one")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		log.Fatal("usage: speedcheck [-runs N] DIR|FILE...")
+	}
+	files, err := jpegFiles(flag.Args())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *distances {
+		if err := printDistances(files); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if *worker != "" {
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+		for range *reps {
+			if err := work(*worker, files); err != nil {
+				log.Fatal(err)
+			}
+		}
+		return
+	}
+	measure(files, *runs, strings.Split(*only, ","))
+}
+
+func jpegFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		err := filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if ext := strings.ToLower(filepath.Ext(p)); !d.IsDir() && (ext == ".jpg" || ext == ".jpeg") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// measure prints the median CPU time of djpeg and of each pipeline.
+func measure(files []string, runs int, pipelines []string) {
+	self, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
+	times := map[string][]time.Duration{}
+	names := append([]string{"djpeg"}, pipelines...)
+	for r := range runs {
+		// Interleave the measurements, so that a busy spell of the
+		// machine weighs on all of them alike.
+		for _, name := range names {
+			var cpu time.Duration
+			if name == "djpeg" {
+				for _, f := range files {
+					cpu += run(exec.Command("djpeg", "-outfile", os.DevNull, f))
+				}
+			} else {
+				cpu = run(exec.Command(self, append([]string{"-worker", name}, files...)...))
+			}
+			times[name] = append(times[name], cpu)
+		}
+		fmt.Fprintf(os.Stderr, "run %d/%d done\n", r+1, runs)
+	}
+	base := median(times["djpeg"])
+	fmt.Printf("%d files, %d runs, median user+sys CPU time\n", len(files), runs)
+	for _, name := range names {
+		m := median(times[name])
+		fmt.Printf("%-14s %8.1f ms  %5.2fx djpeg  (runs: %v)\n", name, ms(m), float64(m)/float64(base), msList(times[name]))
+	}
+}
+
+func run(cmd *exec.Cmd) time.Duration {
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		log.Fatalf("%v: %v", cmd.Args[:2], err)
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func msList(d []time.Duration) string {
+	var b strings.Builder
+	for i, x := range d {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.0f", ms(x))
+	}
+	return b.String()
+}
+
+// A pipeline decodes one JPEG file's bytes and hashes it.
+type pipeline struct {
+	decode func(data []byte) (image.Image, error)
+	phash  func(img image.Image) (uint64, error)
+}
+
+var pipelines = map[string]pipeline{
+	// The plain standard library: image/jpeg, pHash of the full image.
+	"std": {decode: stdDecode, phash: fullPHash},
+	// Decoding alone, for reference.
+	"decode-only": {decode: stdDecode},
+	// The fork of image/jpeg at full scale, and at reduced scale with the
+	// largest denominator keeping both sides at least 512 (and 256).
+	"fork":       {decode: scaledDecode(0), phash: fullPHash},
+	"fast512":    {decode: scaledDecode(512), phash: fullPHash},
+	"fast256":    {decode: scaledDecode(256), phash: fullPHash},
+	"fast512dec": {decode: scaledDecode(512)},
+}
+
+// scaledDecode decodes with jpegscale at the largest scale denominator
+// (2, 4 or 8) that keeps both sides at least minSide; 0 means full scale.
+func scaledDecode(minSide int) func([]byte) (image.Image, error) {
+	return func(data []byte) (image.Image, error) {
+		denom := 1
+		if minSide > 0 {
+			cfg, err := jpegscale.DecodeConfig(bytes.NewReader(data))
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range []int{2, 4, 8} {
+				if cfg.Width/n >= minSide && cfg.Height/n >= minSide {
+					denom = n
+				}
+			}
+		}
+		return jpegscale.Decode(bytes.NewReader(data), denom)
+	}
+}
+
+func pipelineNames() []string {
+	var names []string
+	for n := range pipelines {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func stdDecode(data []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(data)) }
+
+func fullPHash(img image.Image) (uint64, error) {
+	h, err := goimagehash.PerceptionHash(img)
+	if err != nil {
+		return 0, err
+	}
+	return h.GetHash(), nil
+}
+
+// work runs one pipeline over the files, as the CLI would.
+func work(name string, files []string) error {
+	p, ok := pipelines[name]
+	if !ok {
+		return fmt.Errorf("unknown pipeline %q", name)
+	}
+	var h pdq.Hasher
+	out := bytes.NewBuffer(nil)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		sum := md5.Sum(data)
+		img, err := p.decode(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		if p.phash == nil {
+			continue
+		}
+		hash, q := h.HashImage(img)
+		ph, err := p.phash(img)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		fmt.Fprintf(out, "%s %v %d %016x %x\n", f, hash, q, ph, sum)
+	}
+	_, err := os.Stdout.Write(out.Bytes())
+	return err
+}
+
+// printDistances prints, for each file, its size and the PDQ distance
+// between the full-size image/jpeg decode and each reduced-scale decode.
+func printDistances(files []string) error {
+	var h pdq.Hasher
+	fmt.Println("file\twidth\theight\tquality\td2\td4\td8")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		full, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		ref, q := h.HashImage(full)
+		b := full.Bounds()
+		fmt.Printf("%s\t%d\t%d\t%d", f, b.Dx(), b.Dy(), q)
+		for _, denom := range []int{2, 4, 8} {
+			img, err := jpegscale.Decode(bytes.NewReader(data), denom)
+			if err != nil {
+				return fmt.Errorf("%s at 1/%d: %w", f, denom, err)
+			}
+			hash, _ := h.HashImage(img)
+			fmt.Printf("\t%d", pdq.Distance(ref, hash))
+		}
+		fmt.Println()
+	}
+	return nil
+}
