@@ -397,7 +397,7 @@ func classify(format string, err error) error {
 	for _, p := range []string{"png: ", "gif: ", "tiff: ", "bmp: ", "webp: ", "vp8: ", "vp8l: ", "riff: ", "jpeg: ", "invalid JPEG format: ", "invalid format: ", "unsupported JPEG feature: ", "unsupported feature: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	if strings.HasPrefix(msg, "unexpected EOF") || strings.Contains(msg, "short") && strings.Contains(msg, "read") {
+	if strings.Contains(msg, "unexpected EOF") {
 		return &Error{Kind: ErrTruncated, Format: format}
 	}
 	if strings.Contains(err.Error(), "unsupported") {

@@ -97,7 +97,7 @@ func TestDecodeHostile(t *testing.T) {
 		"text.jpg":        {imagefile.ErrUnsupported, "unsupported image format: text"},
 		"truncated.jpg":   {imagefile.ErrTruncated, "truncated JPEG"},
 		"truncated.png":   {imagefile.ErrTruncated, "truncated PNG"},
-		"header-only.gif": {imagefile.ErrCorrupt, "GIF"},
+		"header-only.gif": {imagefile.ErrTruncated, "truncated GIF"},
 		"huge.png":        {imagefile.ErrTooLarge, "60000x60000"},
 		"huge.jpg":        {imagefile.ErrTooLarge, "60000x60000"},
 		"drawing.svg":     {imagefile.ErrUnsupported, "SVG"},
