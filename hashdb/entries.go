@@ -73,6 +73,14 @@ func (db *DB) checkHash(h medialabel.Hash) error {
 	return nil
 }
 
+// CheckEntry reports whether e can be stored, and if not, why, in an
+// error wrapping ErrInvalid. AddEntries and Import check every entry; a
+// caller that knows more about where an entry came from (a line of a file)
+// can check first and say so.
+func (db *DB) CheckEntry(e medialabel.Entry) error {
+	return db.checkEntry(&e)
+}
+
 // checkEntry reports whether e can be stored.
 func (db *DB) checkEntry(e *medialabel.Entry) error {
 	if err := checkText("label", e.Label, maxLabel, true); err != nil {
