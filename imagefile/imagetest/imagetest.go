@@ -13,6 +13,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math/rand/v2"
 
 	"golang.org/x/image/bmp"
@@ -43,50 +44,40 @@ func Picture(w, h int, seed uint64) *image.NRGBA {
 	return img
 }
 
-// JPEG encodes img as a baseline JPEG.
-func JPEG(img image.Image) []byte {
+// encode runs an encoder into a buffer. The encoders only fail on writes,
+// which a bytes.Buffer never refuses.
+func encode(enc func(w io.Writer) error) []byte {
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+	if err := enc(&b); err != nil {
 		panic(err)
 	}
 	return b.Bytes()
+}
+
+// JPEG encodes img as a baseline JPEG.
+func JPEG(img image.Image) []byte {
+	return encode(func(w io.Writer) error { return jpeg.Encode(w, img, &jpeg.Options{Quality: 90}) })
 }
 
 // PNG encodes img as PNG (palette, grey, 16-bit or alpha, following
 // img's type).
 func PNG(img image.Image) []byte {
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		panic(err)
-	}
-	return b.Bytes()
+	return encode(func(w io.Writer) error { return png.Encode(w, img) })
 }
 
 // GIF encodes img as a one-frame GIF.
 func GIF(img image.Image) []byte {
-	var b bytes.Buffer
-	if err := gif.Encode(&b, img, nil); err != nil {
-		panic(err)
-	}
-	return b.Bytes()
+	return encode(func(w io.Writer) error { return gif.Encode(w, img, nil) })
 }
 
 // BMP encodes img as BMP.
 func BMP(img image.Image) []byte {
-	var b bytes.Buffer
-	if err := bmp.Encode(&b, img); err != nil {
-		panic(err)
-	}
-	return b.Bytes()
+	return encode(func(w io.Writer) error { return bmp.Encode(w, img) })
 }
 
 // TIFF encodes img as a deflate-compressed TIFF.
 func TIFF(img image.Image) []byte {
-	var b bytes.Buffer
-	if err := tiff.Encode(&b, img, &tiff.Options{Compression: tiff.Deflate}); err != nil {
-		panic(err)
-	}
-	return b.Bytes()
+	return encode(func(w io.Writer) error { return tiff.Encode(w, img, &tiff.Options{Compression: tiff.Deflate}) })
 }
 
 // Tiny WebP files (1x1 pixel), lossy, lossless and lossy with alpha: the
