@@ -88,7 +88,7 @@ func TestDerivedFields(t *testing.T) {
 // The counts in the corpus README must match the committed splits.
 func TestREADMECountsAreCurrent(t *testing.T) {
 	root := repoRoot()
-	counts, err := Counts(build(t))
+	counts, err := Report(root, build(t))
 	if err != nil {
 		t.Fatal(err)
 	}
