@@ -29,6 +29,10 @@ type BuildConfig struct {
 	// on dev, the share of dev captions labelled not dehumanizing that may
 	// be flagged (0 means no cap).
 	MaxHardNegativeRate float64
+	// Ensemble is how many networks (seeds Seed, Seed+1, ...) are trained
+	// and merged into one: their hidden layers side by side and their
+	// output logits averaged (0 means 1).
+	Ensemble int
 }
 
 // DefaultBuildConfig is the configuration of the shipped model.
@@ -37,6 +41,7 @@ var DefaultBuildConfig = BuildConfig{
 	Lexicon:             true,
 	Train:               DefaultTrainConfig,
 	MaxHardNegativeRate: 0.05,
+	Ensemble:            2,
 }
 
 // SelfCheckCaptions are the captions whose outputs are stored in the model
@@ -77,12 +82,22 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 			epoch, ev.dehumF1, ev.th.Dehumanizing, ev.offMacroF1, ev.th.Offensive)
 		return ev.dehumF1 + ev.offMacroF1, nil
 	}
-	net, err := Train(ctx, cfg.Train, trainEx, onEpoch)
-	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
+	var members []*Net
+	for k := range max(1, cfg.Ensemble) {
+		tc := cfg.Train
+		tc.Seed += uint64(k)
+		fmt.Fprintf(logw, "network %d of %d (seed %d)\n", k+1, max(1, cfg.Ensemble), tc.Seed)
+		net, err := Train(ctx, tc, trainEx, onEpoch)
+		if err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+		members = append(members, net)
 	}
+	net := merge(members)
 	ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate)
-	b := &Built{Net: net, Thresholds: ev.th, Report: ev.report}
+	// The thresholds are stored with six decimals; use them as stored.
+	th := Thresholds{Dehumanizing: round6(ev.th.Dehumanizing), Offensive: round6(ev.th.Offensive)}
+	b := &Built{Net: net, Thresholds: th, Report: ev.report}
 	for _, s := range SelfCheckCaptions {
 		_, _, x := pipe.Features(s)
 		p := net.Predict(x)
@@ -105,6 +120,38 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	return b, nil
+}
+
+// merge puts networks of the same input size side by side: the hidden
+// units of all, and output logits that are the mean of theirs.
+func merge(nets []*Net) *Net {
+	if len(nets) == 1 {
+		return nets[0]
+	}
+	in, outs := nets[0].In, nets[0].Outputs
+	hidden := 0
+	for _, n := range nets {
+		hidden += n.Hidden
+	}
+	m := NewNet(in, hidden, outs)
+	k := float32(len(nets))
+	off := 0
+	for _, n := range nets {
+		for i := range in {
+			copy(m.W1[i*hidden+off:i*hidden+off+n.Hidden], n.W1[i*n.Hidden:(i+1)*n.Hidden])
+		}
+		copy(m.B1[off:], n.B1)
+		for j := range n.Hidden {
+			for o := range outs {
+				m.W2[(off+j)*outs+o] = n.W2[j*outs+o] / k
+			}
+		}
+		for o := range outs {
+			m.B2[o] += n.B2[o] / k
+		}
+		off += n.Hidden
+	}
+	return m
 }
 
 func featurize(pipe *classify.Pipeline, rows []LabeledText) []Example {

@@ -31,17 +31,25 @@ type TrainConfig struct {
 	Seed         uint64
 	In, Hidden   int
 	Epochs       int
-	LearningRate float64             // Adam step size
-	L2           float64             // weight decay on the rows of W1 that an example touches
-	Dropout      float64             // probability of dropping a hidden unit while training
-	PosWeight    [numOutputs]float64 // loss weight of positive examples, per output (0 means 1)
-	OutWeight    [numOutputs]float64 // loss weight of each output (0 means 1)
+	LearningRate float64 // Adam step size
+	L2           float64 // weight decay on the rows of W1 that an example touches
+	Dropout      float64 // probability of dropping a hidden unit while training
+	InputDropout float64 // probability of dropping an input feature while training
+	InitScale    float64 // standard deviation of the initial W1 (0 means 0.3)
+	// DehumanizingUnits, when above 0, splits the hidden layer: the first
+	// DehumanizingUnits units feed only the dehumanizing output and the
+	// others only the offensive output (W2 is block-diagonal), so that
+	// the large offensive corpus does not shape the dehumanizing features.
+	DehumanizingUnits int
+	PosWeight         [numOutputs]float64 // loss weight of positive examples, per output (0 means 1)
+	OutWeight         [numOutputs]float64 // loss weight of each output (0 means 1)
 }
 
 // DefaultTrainConfig is the configuration of the shipped model.
 var DefaultTrainConfig = TrainConfig{
-	Seed: 1, In: classify.DefaultFeatureConfig.Dim, Hidden: 32, Epochs: 6,
-	LearningRate: 0.002, L2: 1e-6, Dropout: 0.2,
+	Seed: 1, In: classify.DefaultFeatureConfig.Dim, Hidden: 32, Epochs: 5,
+	LearningRate: 0.002, L2: 1e-6, Dropout: 0.5, InputDropout: 0.3, InitScale: 0.1,
+	DehumanizingUnits: 16,
 }
 
 // EpochFunc is called after every epoch with the current weights; it
@@ -51,7 +59,7 @@ type EpochFunc func(epoch int, net *Net) (float64, error)
 // Train fits a network to train and returns the weights of the epoch with
 // the best score from onEpoch (the last epoch when onEpoch is nil).
 func Train(ctx context.Context, cfg TrainConfig, train []Example, onEpoch EpochFunc) (*Net, error) {
-	if cfg.In <= 0 || cfg.Hidden <= 0 || cfg.Hidden > maxHiddenSz || cfg.Epochs <= 0 {
+	if cfg.In <= 0 || cfg.Hidden <= 0 || cfg.Hidden > maxHiddenSz || cfg.Epochs <= 0 || cfg.DehumanizingUnits < 0 || cfg.DehumanizingUnits >= cfg.Hidden {
 		return nil, fmt.Errorf("train: bad config %+v", cfg)
 	}
 	if len(train) == 0 {
@@ -122,6 +130,8 @@ type trainer struct {
 	steps       int
 	h, hpre, dh []float32
 	keep        []bool
+	xi          []int32
+	xv          []float32
 	posW, outW  [numOutputs]float32
 }
 
@@ -133,12 +143,19 @@ const (
 
 func newTrainer(cfg TrainConfig, rng *rand.Rand) *trainer {
 	net := NewNet(cfg.In, cfg.Hidden, numOutputs)
+	init := cfg.InitScale
+	if init <= 0 {
+		init = 0.3
+	}
 	for i := range net.W1 {
-		net.W1[i] = float32(rng.NormFloat64() * 0.3)
+		net.W1[i] = float32(rng.NormFloat64() * init)
 	}
 	s := 1 / math.Sqrt(float64(cfg.Hidden))
 	for i := range net.W2 {
 		net.W2[i] = float32(rng.NormFloat64() * s)
+		if !connected(cfg, i/numOutputs, i%numOutputs) {
+			net.W2[i] = 0
+		}
 	}
 	t := &trainer{
 		cfg: cfg, rng: rng, net: net,
@@ -164,6 +181,9 @@ func newTrainer(cfg TrainConfig, rng *rand.Rand) *trainer {
 // step does one Adam step on one example.
 func (t *trainer) step(ex Example) {
 	net, H := t.net, t.net.Hidden
+	if p := t.cfg.InputDropout; p > 0 {
+		ex.X = t.dropInputs(ex.X, p)
+	}
 	net.hidden(ex.X, t.hpre)
 	scale := float32(1 / (1 - t.cfg.Dropout))
 	for j, a := range t.hpre {
@@ -203,8 +223,9 @@ func (t *trainer) step(ex Example) {
 		var g float32
 		for o := range numOutputs {
 			g += net.W2[j*numOutputs+o] * dz[o]
-			k := j*numOutputs + o
-			adam(&net.W2[k], &t.m2[k], &t.v2[k], t.h[j]*dz[o], lr)
+			if k := j*numOutputs + o; connected(t.cfg, j, o) {
+				adam(&net.W2[k], &t.m2[k], &t.v2[k], t.h[j]*dz[o], lr)
+			}
 		}
 		if t.keep[j] {
 			t.dh[j] = g * scale
@@ -227,6 +248,29 @@ func (t *trainer) step(ex Example) {
 			adam(&net.W1[p], &t.m1[p], &t.v1[p], x*t.dh[j]+l2*net.W1[p], lr)
 		}
 	}
+}
+
+// connected reports whether hidden unit j feeds output o.
+func connected(cfg TrainConfig, j, o int) bool {
+	if cfg.DehumanizingUnits == 0 {
+		return true
+	}
+	return (j < cfg.DehumanizingUnits) == (o == OutDehumanizing)
+}
+
+// dropInputs returns x with each feature dropped with probability p and
+// the others scaled by 1/(1-p), in the trainer's scratch buffers.
+func (t *trainer) dropInputs(x classify.Vector, p float64) classify.Vector {
+	t.xi, t.xv = t.xi[:0], t.xv[:0]
+	scale := float32(1 / (1 - p))
+	for k, i := range x.Index {
+		if t.rng.Float64() < p {
+			continue
+		}
+		t.xi = append(t.xi, i)
+		t.xv = append(t.xv, x.Value[k]*scale)
+	}
+	return classify.Vector{Index: t.xi, Value: t.xv}
 }
 
 func adam(w, m, v *float32, g, lr float32) {

@@ -1,0 +1,164 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"testing"
+
+	"github.com/medialabel/medialabel/classify"
+)
+
+// smallCorpus is a tiny labelled set for training tests.
+func smallCorpus() []LabeledText {
+	var rows []LabeledText
+	pos := []string{"一群蟑螂躲在口罩后面", "曱甴又出嚟搞事", "这些蝗虫滚回去", "黄尸废青", "那些人就是寄生虫"}
+	neg := []string{"厨房里有一只蟑螂", "今天天气很好", "我们去公园散步", "蝗虫灾害影响收成", "医生研究寄生虫"}
+	off := []string{"你这个垃圾", "滚出去傻逼", "脑残一个"}
+	for i := range 4 {
+		for _, s := range pos {
+			rows = append(rows, LabeledText{Text: fmt.Sprint(s, i), Dehumanizing: Positive, Offensive: Positive})
+		}
+		for _, s := range neg {
+			rows = append(rows, LabeledText{Text: fmt.Sprint(s, i), Dehumanizing: Negative, Offensive: Negative})
+		}
+		for _, s := range off {
+			rows = append(rows, LabeledText{Text: fmt.Sprint(s, i), Dehumanizing: Unknown, Offensive: Positive})
+		}
+	}
+	return rows
+}
+
+func smallConfig() BuildConfig {
+	cfg := DefaultBuildConfig
+	cfg.Features = classify.FeatureConfig{Dim: 1 << 12, MinN: 1, MaxN: 3}
+	cfg.Train.Hidden, cfg.Train.DehumanizingUnits, cfg.Train.Epochs = 8, 4, 3
+	return cfg
+}
+
+func TestBuildDeterministic(t *testing.T) {
+	rows := smallCorpus()
+	var outs [][]byte
+	for range 2 {
+		b, err := Build(context.Background(), smallConfig(), rows, rows, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, b.ONNX)
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Fatal("two runs with the same data and seed wrote different ONNX files")
+	}
+	cfg := smallConfig()
+	cfg.Train.Seed = 2
+	b, err := Build(context.Background(), cfg, rows, rows, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(outs[0], b.ONNX) {
+		t.Error("a different seed wrote the same file")
+	}
+}
+
+func TestBuildOpenRoundTrip(t *testing.T) {
+	rows := smallCorpus()
+	b, err := Build(context.Background(), smallConfig(), rows, rows, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(context.Background(), b.ONNX, Options{PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Thresholds() != b.Thresholds {
+		t.Errorf("thresholds %+v, want %+v", c.Thresholds(), b.Thresholds)
+	}
+	res, err := c.Classify(context.Background(), []string{"一群蟑螂躲在口罩后面0", "今天天气很好0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Dehumanizing <= res[1].Dehumanizing {
+		t.Errorf("trained network does not separate its own training data: %v <= %v", res[0].Dehumanizing, res[1].Dehumanizing)
+	}
+}
+
+// TestOpenDetectsCorruption changes one weight in the file: the stored
+// self-check outputs no longer match and Open refuses the model.
+func TestOpenDetectsCorruption(t *testing.T) {
+	rows := smallCorpus()
+	b, err := Build(context.Background(), smallConfig(), rows, rows, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := DecodeONNX(b.ONNX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, x := mustPipeline(t).Features(SelfCheckCaptions[0])
+	f.Net.W1[int(x.Index[0])*f.Net.Hidden] += 5
+	f.Net.B2[OutDehumanizing] += 1
+	bad, err := EncodeONNX(f.Net, f.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), bad, Options{PoolSize: 1}); err == nil {
+		t.Fatal("Open accepted a model whose weights changed")
+	}
+}
+
+func mustPipeline(t *testing.T) *classify.Pipeline {
+	t.Helper()
+	p, err := newPipeline(smallConfig().Features, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMergeAveragesLogits(t *testing.T) {
+	a, b := randomNet(64, 4, 1), randomNet(64, 6, 2)
+	m := merge([]*Net{a, b})
+	x := classify.Vector{Index: []int32{1, 7, 30}, Value: []float32{0.5, 0.7, 0.2}}
+	la, lb, lm := a.Logits(x, nil), b.Logits(x, nil), m.Logits(x, nil)
+	for o := range lm {
+		if want := (la[o] + lb[o]) / 2; math.Abs(float64(lm[o]-want)) > 1e-5 {
+			t.Errorf("output %d: merged logit %v, want %v", o, lm[o], want)
+		}
+	}
+}
+
+func TestBestThreshold(t *testing.T) {
+	scores := []float64{0.1, 0.2, 0.35, 0.4, 0.8, 0.9}
+	gold := []bool{false, false, true, false, true, true}
+	th, f1 := BestThreshold(scores, gold, Confusion.F1)
+	if th != 0.35 || math.Abs(f1-6.0/7) > 1e-9 {
+		t.Errorf("BestThreshold = %v, %v; want 0.35, %v", th, f1, 6.0/7)
+	}
+	c := ConfusionAt(scores, gold, 0.5)
+	if c != (Confusion{TP: 2, FP: 0, TN: 3, FN: 1}) {
+		t.Errorf("ConfusionAt = %+v", c)
+	}
+}
+
+func FuzzDecodeONNX(f *testing.F) {
+	net := randomNet(16, 4, 3)
+	good, err := EncodeONNX(net, map[string]string{"a": "b"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte{})
+	f.Add([]byte{0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := DecodeONNX(b)
+		if err != nil {
+			return
+		}
+		if err := file.Net.validate(); err != nil {
+			t.Fatalf("DecodeONNX returned an invalid net: %v", err)
+		}
+	})
+}
