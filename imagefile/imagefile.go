@@ -257,6 +257,11 @@ func (d *Decoder) DecodeBytes(data []byte) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Format == JPEG {
+		if err := checkJPEGScans(data, int64(cfg.Width)*int64(cfg.Height)); err != nil {
+			return nil, err
+		}
+	}
 	var img image.Image
 	err = protect(func() error {
 		var err error

@@ -317,3 +317,80 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// scanBomb returns a progressive JPEG of w x h pixels with n scans that
+// each code nothing but one EOB run.
+func scanBomb(w, h uint16, n int) []byte {
+	b := []byte{0xff, 0xd8}
+	seg := func(m byte, body ...byte) {
+		l := len(body) + 2
+		b = append(b, 0xff, m, byte(l>>8), byte(l))
+		b = append(b, body...)
+	}
+	q := make([]byte, 65)
+	for i := 1; i < 65; i++ {
+		q[i] = 1
+	}
+	seg(0xdb, q...)
+	seg(0xc2, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 1, 1, 0x11, 0)
+	// An AC Huffman table with one code, for EOB-run symbol 0xe0.
+	ht := append([]byte{0x10, 1}, make([]byte, 15)...)
+	ht = append(ht, 0xe0)
+	seg(0xc4, ht...)
+	// Each scan is a run of EOB-runs of 32767 blocks: code "0" for the
+	// symbol, then 14 one bits, until every block is covered.
+	blocks := (int(w) + 7) / 8 * ((int(h) + 7) / 8)
+	var scan []byte
+	var acc, nbits uint
+	put := func(v, n uint) {
+		acc = acc<<n | v
+		nbits += n
+		for nbits >= 8 {
+			c := byte(acc >> (nbits - 8))
+			scan = append(scan, c)
+			if c == 0xff {
+				scan = append(scan, 0x00)
+			}
+			nbits -= 8
+		}
+	}
+	for covered := 0; covered < blocks; covered += 32767 {
+		put(0, 1)
+		put(1<<14-1, 14)
+	}
+	if nbits > 0 {
+		put(1<<(8-nbits)-1, 8-nbits)
+	}
+	for range n {
+		seg(0xda, 1, 1, 0x00, 1, 63, 0x00)
+		b = append(b, scan...)
+	}
+	return append(b, 0xff, 0xd9)
+}
+
+func TestJPEGScanLimit(t *testing.T) {
+	var d imagefile.Decoder
+	for _, tt := range []struct {
+		w, h  uint16
+		scans int
+		ok    bool
+	}{
+		{8000, 8000, 5000, false},
+		{8000, 8000, 63, false}, // scans x pixels over the budget
+		{64, 64, 101, false},
+		{64, 64, 100, true},
+		{1024, 1024, 20, true},
+	} {
+		start := time.Now()
+		_, err := d.DecodeBytes(scanBomb(tt.w, tt.h, tt.scans))
+		if tt.ok && err != nil {
+			t.Errorf("%dx%d, %d scans: %v", tt.w, tt.h, tt.scans, err)
+		}
+		if !tt.ok && (!errors.Is(err, imagefile.ErrCorrupt) || !strings.Contains(err.Error(), "scans")) {
+			t.Errorf("%dx%d, %d scans: err %v, want a corrupt JPEG with too many scans", tt.w, tt.h, tt.scans, err)
+		}
+		if el := time.Since(start); !tt.ok && el > time.Second {
+			t.Errorf("%dx%d, %d scans: refused after %v", tt.w, tt.h, tt.scans, el)
+		}
+	}
+}
