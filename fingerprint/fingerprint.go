@@ -9,6 +9,7 @@
 package fingerprint
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -120,8 +121,16 @@ func (h *Hasher) HashFile(ctx context.Context, path string) (medialabel.Fingerpr
 	if st.IsDir() {
 		return medialabel.Fingerprint{}, fmt.Errorf("%s is a directory", path)
 	}
-	if limit := h.opts.Decoder.Limit(); st.Mode().IsRegular() && st.Size() > limit {
-		return medialabel.Fingerprint{}, &imagefile.Error{Kind: imagefile.ErrTooLarge, Detail: fmt.Sprintf("%d bytes, limit %d", st.Size(), limit)}
+	if st.Mode().IsRegular() {
+		limit := h.opts.Decoder.Limit()
+		if st.Size() > limit {
+			return medialabel.Fingerprint{}, &imagefile.Error{Kind: imagefile.ErrTooLarge, Detail: fmt.Sprintf("%d bytes, limit %d", st.Size(), limit)}
+		}
+		// Room for the whole file and the read that finds its end, so
+		// that reading does not grow (and copy) the buffer.
+		if need := int(st.Size()) + bytes.MinRead; cap(h.buf) < need {
+			h.buf = make([]byte, 0, need)
+		}
 	}
 	return h.HashReader(ctx, f)
 }
