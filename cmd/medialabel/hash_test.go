@@ -263,7 +263,7 @@ func TestHashPeakMemory(t *testing.T) {
 }
 
 // BenchmarkHashCommand hashes a folder of 24 640x480 JPEGs with the
-// default signals.
+// default signals, on one worker and on two.
 func BenchmarkHashCommand(b *testing.B) {
 	dir := b.TempDir()
 	for i := range 24 {
@@ -272,9 +272,14 @@ func BenchmarkHashCommand(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for b.Loop() {
-		if code := run(context.Background(), []string{"hash", "--progress", "never", dir}, nil, io.Discard, io.Discard); code != 0 {
-			b.Fatalf("exit %d", code)
-		}
+	for _, workers := range []string{"1", "2"} {
+		b.Run("workers="+workers, func(b *testing.B) {
+			for b.Loop() {
+				args := []string{"hash", "--progress", "never", "--workers", workers, dir}
+				if code := run(context.Background(), args, nil, io.Discard, io.Discard); code != 0 {
+					b.Fatalf("exit %d", code)
+				}
+			}
+		})
 	}
 }
