@@ -86,6 +86,8 @@ type Error struct {
 	Detail string
 }
 
+// Error returns the message: the kind (or "truncated JPEG", "corrupt
+// PNG"...) and the detail.
 func (e *Error) Error() string {
 	var msg string
 	f := displayName(e.Format)
