@@ -241,7 +241,14 @@ func (s *Server) observe(c *gin.Context) {
 	st := strconv.Itoa(status)
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, st).Inc()
 	s.metrics.latency.WithLabelValues(route, st).Observe(d.Seconds())
-	if route == "/healthz" || route == "/metrics" {
+	level := slog.LevelInfo
+	switch {
+	case status >= 500 && status != http.StatusServiceUnavailable:
+		level = slog.LevelError
+	case status >= 500:
+		level = slog.LevelWarn
+	}
+	if route == "/healthz" || route == "/metrics" || !s.log.Enabled(c.Request.Context(), level) {
 		return
 	}
 	attrs := []slog.Attr{
@@ -256,10 +263,6 @@ func (s *Server) observe(c *gin.Context) {
 	}
 	if p := c.GetString(ctxProblem); p != "" {
 		attrs = append(attrs, slog.String("problem", p))
-	}
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
 	}
 	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
 }
