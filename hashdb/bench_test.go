@@ -26,18 +26,29 @@ func pdqEntries(n int, label string) func(yield func(medialabel.Entry, error) bo
 }
 
 // BenchmarkImport measures adding b.N single-hash PDQ entries in one
-// transaction (ns/op is per entry).
+// transaction (ns/op is per entry), in multi-row INSERTs and, as the
+// baseline, one row a statement.
 func BenchmarkImport(b *testing.B) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	b.ResetTimer()
-	n, err := db.Import(ctx, "bench", pdqEntries(b.N, "bench"), nil)
-	if err != nil || n != b.N {
-		b.Fatalf("Import = %d, %v", n, err)
+	for _, bc := range []struct {
+		name  string
+		batch int
+	}{{"row-a-statement", 1}, {"batched", defaultBatch}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.batch = bc.batch
+			b.ResetTimer()
+			cpu := cpuTime()
+			n, err := db.Import(ctx, "bench", pdqEntries(b.N, "bench"), nil)
+			if err != nil || n != b.N {
+				b.Fatalf("Import = %d, %v", n, err)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
 	}
 }
 
@@ -65,6 +76,7 @@ func BenchmarkScanHashes(b *testing.B) {
 		{"direct", db.ScanHashes},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			cpu := cpuTime()
 			rows := 0
 			for rows < b.N {
 				var sum byte
@@ -79,6 +91,7 @@ func BenchmarkScanHashes(b *testing.B) {
 				_ = sum
 			}
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(rows), "cpu-ns/row")
 		})
 	}
 }

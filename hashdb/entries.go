@@ -169,7 +169,7 @@ func (db *DB) Import(ctx context.Context, bank string, seq iter.Seq2[medialabel.
 	if err != nil {
 		return 0, fmt.Errorf("add to bank %s: %w", bank, err)
 	}
-	ins, err := newInserter(ctx, tx)
+	ins, err := newInserter(ctx, tx, db.batch)
 	if err != nil {
 		return 0, fmt.Errorf("add to bank %s: %w", bank, err)
 	}
@@ -221,9 +221,10 @@ func ensureBank(ctx context.Context, tx *sql.Tx, bank string, now time.Time) (in
 	return id, nil
 }
 
-// batch is how many rows go into one INSERT statement: fewer, larger
-// statements make a large import several times faster.
-const batch = 64
+// defaultBatch is how many rows go into one INSERT statement: fewer,
+// larger statements make a large import several times faster
+// (BenchmarkImport compares with one row a statement).
+const defaultBatch = 64
 
 // An inserter writes entries and their hashes in multi-row INSERTs with
 // prepared statements. It hands out the entry keys itself (the caller holds
@@ -237,6 +238,7 @@ type inserter struct {
 // A batchStmt buffers rows of one INSERT and sends them batch at a time.
 type batchStmt struct {
 	cols    int
+	batch   int       // rows a statement
 	full    *sql.Stmt // batch rows
 	one     *sql.Stmt // one row, for the remainder
 	pending []any
@@ -244,7 +246,7 @@ type batchStmt struct {
 	nbufs   int
 }
 
-func (bs *batchStmt) prepare(ctx context.Context, tx *sql.Tx, head string, cols int) error {
+func (bs *batchStmt) prepare(ctx context.Context, tx *sql.Tx, head string, cols, batch int) error {
 	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
 	var err error
 	if bs.one, err = tx.PrepareContext(ctx, head+row); err != nil {
@@ -253,7 +255,7 @@ func (bs *batchStmt) prepare(ctx context.Context, tx *sql.Tx, head string, cols 
 	if bs.full, err = tx.PrepareContext(ctx, head+row+strings.Repeat(", "+row, batch-1)); err != nil {
 		return err
 	}
-	bs.cols = cols
+	bs.cols, bs.batch = cols, batch
 	bs.pending = make([]any, 0, cols*batch)
 	return nil
 }
@@ -273,7 +275,7 @@ func (bs *batchStmt) blob(b []byte) []byte {
 	return c
 }
 
-func (bs *batchStmt) isFull() bool { return len(bs.pending) == bs.cols*batch }
+func (bs *batchStmt) isFull() bool { return len(bs.pending) == bs.cols*bs.batch }
 
 func (bs *batchStmt) flush(ctx context.Context) error {
 	if bs.isFull() {
@@ -301,7 +303,7 @@ func (bs *batchStmt) close() {
 	}
 }
 
-func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
+func newInserter(ctx context.Context, tx *sql.Tx, batch int) (*inserter, error) {
 	ins := &inserter{}
 	// Keys continue from the largest ever handed out (AUTOINCREMENT's
 	// record) so that a deleted entry's key is never reused.
@@ -311,11 +313,11 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ins.entries.prepare(ctx, tx, "INSERT INTO entries (key, id, bank_id, label, note, source, created, thumbnail) VALUES ", 8); err != nil {
+	if err := ins.entries.prepare(ctx, tx, "INSERT INTO entries (key, id, bank_id, label, note, source, created, thumbnail) VALUES ", 8, batch); err != nil {
 		ins.close()
 		return nil, err
 	}
-	if err := ins.hashes.prepare(ctx, tx, "INSERT INTO hashes (entry_key, n, signal, region, value) VALUES ", 5); err != nil {
+	if err := ins.hashes.prepare(ctx, tx, "INSERT INTO hashes (entry_key, n, signal, region, value) VALUES ", 5, batch); err != nil {
 		ins.close()
 		return nil, err
 	}

@@ -44,6 +44,9 @@ type DB struct {
 	// consistent snapshot while the writer works.
 	r *sql.DB
 
+	// batch is how many rows an INSERT of an import writes.
+	batch int
+
 	// signal codes, as the signals table has them.
 	codes   map[medialabel.Signal]int64
 	signals map[int64]medialabel.Signal
@@ -84,7 +87,7 @@ func open(ctx context.Context, path string, migs []string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{w: w, r: r}
+	db := &DB{w: w, r: r, batch: defaultBatch}
 	if err := db.loadSignals(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open bank store %s: %w", path, err)
@@ -167,6 +170,10 @@ func (db *DB) loadSignals(ctx context.Context) error {
 		var name string
 		if err := rows.Scan(&code, &name); err != nil {
 			return fmt.Errorf("load signals: %w", err)
+		}
+		if code < 1 || code > 255 {
+			// ScanHashes packs the code into a byte.
+			return fmt.Errorf("load signals: code %d of %q out of range 1-255", code, name)
 		}
 		s, err := medialabel.ParseSignal(name)
 		if err != nil {

@@ -11,7 +11,9 @@ import (
 	"github.com/medialabel/medialabel"
 )
 
-const scanQuery = "SELECT entry_key, signal, region, value FROM hashes ORDER BY entry_key, n"
+// scanQuery packs the signal code into the key column (key<<8 | code): one
+// column fewer for the driver to convert on each of millions of rows.
+const scanQuery = "SELECT (entry_key << 8) | signal, value, region FROM hashes ORDER BY entry_key, n"
 
 // ScanHashes calls fn for every stored hash, whole-picture and region
 // hashes alike, in key order, from one snapshot. It is the fast path the
@@ -54,7 +56,7 @@ func (db *DB) ScanHashes(ctx context.Context, fn func(rec medialabel.HashRecord)
 // own, so that the caller can pass the former on unwrapped.
 func (db *DB) scanRows(ctx context.Context, rows driver.Rows, fn func(rec medialabel.HashRecord) error) (fnErr, err error) {
 	var (
-		dest = make([]driver.Value, 4)
+		dest = make([]driver.Value, 3)
 		rec  medialabel.HashRecord
 		// Region names repeat: keep one string per name.
 		names = map[string]string{}
@@ -66,12 +68,12 @@ func (db *DB) scanRows(ctx context.Context, rows driver.Rows, fn func(rec medial
 		} else if err != nil {
 			return nil, err
 		}
-		key, ok1 := dest[0].(int64)
-		code, ok2 := dest[1].(int64)
-		value, ok3 := dest[3].([]byte)
-		if !ok1 || !ok2 || !ok3 {
-			return nil, fmt.Errorf("hash row of unexpected types %T, %T, %T", dest[0], dest[1], dest[3])
+		packed, ok1 := dest[0].(int64)
+		value, ok2 := dest[1].([]byte)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("hash row of unexpected types %T, %T", dest[0], dest[1])
 		}
+		key, code := packed>>8, packed&0xff
 		sig, ok := db.signals[code]
 		if !ok {
 			return nil, fmt.Errorf("entry key %d: unknown signal code %d", key, code)
@@ -106,7 +108,7 @@ func (db *DB) scanRows(ctx context.Context, rows driver.Rows, fn func(rec medial
 // scanHashesSQL is ScanHashes through database/sql: the baseline that the
 // benchmark compares the direct scan against.
 func (db *DB) scanHashesSQL(ctx context.Context, fn func(rec medialabel.HashRecord) error) error {
-	rows, err := db.r.QueryContext(ctx, scanQuery)
+	rows, err := db.r.QueryContext(ctx, "SELECT entry_key, signal, region, value FROM hashes ORDER BY entry_key, n")
 	if err != nil {
 		return fmt.Errorf("scan hashes: %w", err)
 	}
