@@ -12,7 +12,10 @@
 // the input bytes, plus the decoded picture at most 8 bytes a pixel (16-bit
 // RGBA PNG and TIFF; 1 to 4 bytes for everything else), plus, for
 // progressive JPEG only, the decoder's coefficient store of about 2 bytes
-// per sample (6 bytes a pixel for colour).
+// per sample (6 bytes a pixel for colour). Decoding time is bounded too: a
+// JPEG with more scans than a real encoder writes (over 100, or over 40 at
+// 100 megapixels) is refused before decoding, since the decoder's work grows
+// with scans times pixels.
 //
 // Two choices follow the PDQ reference and ThreatExchange, so that hashes
 // agree with theirs: EXIF orientation is not applied (a picture is hashed as
