@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -220,27 +221,51 @@ func (s *Server) label(c *gin.Context) *apiError {
 	if !f.hasImage && !hasCaption {
 		return badRequest(`want an "image" file, a "caption", or both`)
 	}
-	resp := LabelResponse{}
-	var cs *medialabel.CaptionScore
-	if f.hasImage {
-		fp, e := s.fingerprint(c, f.image)
-		if e != nil {
-			return e
-		}
-		f.image = nil
-		ms, e := s.lookup(c, fp, -1)
-		if e != nil {
-			return e
-		}
-		resp.Image, resp.Matches = imageResult(fp), ms
+	// The caption is scored while the image is hashed. The handler
+	// always waits for it: the gin context must not outlive the handler.
+	type captionOut struct {
+		scores []medialabel.CaptionScore
+		e      *apiError
 	}
+	var captionc chan captionOut
 	if hasCaption {
-		scores, e := s.classifyTexts(c, []string{caption})
-		if e != nil {
-			return e
+		captionc = make(chan captionOut, 1)
+		go func() {
+			out := captionOut{}
+			defer func() {
+				if v := recover(); v != nil {
+					s.log.Error("panic while classifying", "request_id", c.GetString(ctxRequestID), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					out = captionOut{e: errorf(http.StatusInternalServerError, probInternal, "internal error; the request id is in the log")}
+				}
+				captionc <- out
+			}()
+			out.scores, out.e = s.classifyTexts(c, []string{caption})
+		}()
+	}
+	resp := LabelResponse{}
+	var imgErr *apiError
+	if f.hasImage {
+		var fp medialabel.Fingerprint
+		fp, imgErr = s.fingerprint(c, f.image)
+		f.image = nil
+		if imgErr == nil {
+			resp.Image = imageResult(fp)
+			resp.Matches, imgErr = s.lookup(c, fp, -1)
 		}
-		cs = &scores[0]
-		resp.Caption = captionResult(*cs)
+	}
+	var cs *medialabel.CaptionScore
+	if captionc != nil {
+		out := <-captionc
+		if imgErr == nil && out.e != nil {
+			return out.e
+		}
+		if out.e == nil {
+			cs = &out.scores[0]
+			resp.Caption = captionResult(*cs)
+		}
+	}
+	if imgErr != nil {
+		return imgErr
 	}
 	resp.Labels = labelsFor(resp.Matches, cs)
 	c.JSON(http.StatusOK, resp)

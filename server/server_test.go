@@ -504,6 +504,11 @@ func TestRecover(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "panic in handler") {
 		t.Errorf("panic not logged")
 	}
+	// The caption of /v1/label is scored on a goroutine of its own.
+	r = e.post(t, "/v1/label", labelKey, file("image", encodeJPEG(t, picture(8, 64, 64), 80)), field("caption", "a"))
+	if r.status != 500 || !strings.Contains(e.logs.String(), "panic while classifying") {
+		t.Errorf("panic in /v1/label: %d %s", r.status, r.body)
+	}
 	if r := e.do(t, request{method: "GET", path: "/healthz"}); r.status != 200 {
 		t.Errorf("healthz after panic: %d", r.status)
 	}
