@@ -17,8 +17,8 @@ import (
 // copies, and queries near the planted originals.
 type synthetic struct {
 	x       *Index
-	build   time.Duration
-	heap    int64 // HeapInuse growth over the build, with the bank's items freed
+	build   time.Duration // building the tables, after the vectors were added
+	heap    int64         // HeapInuse growth over the build, with the bank's items freed
 	queries []Vec
 }
 
@@ -55,8 +55,9 @@ func newSynthetic(tb testing.TB, n, originals int) *synthetic {
 			b.Add(Item{Ref: int64(b.Len()), Vec: flip(rng, v, 256, d)})
 		}
 	}
+	filled := time.Since(start)
 	x := b.Index()
-	build := time.Since(start)
+	build := time.Since(start) - filled
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
@@ -89,16 +90,17 @@ func BenchmarkSearch1M(b *testing.B)   { benchSearch(b, 1_000_000, false, 31) }
 func BenchmarkScan1M(b *testing.B)     { benchSearch(b, 1_000_000, true, 31) }
 
 // BenchmarkPlan measures the probing and the scan on both sides of the
-// switch-over the cost model in useTables picks, so that its constants can
+// switch-over the cost model in plan picks, so that its constants can
 // be checked: at each threshold the cheaper of the two should be the one
-// useTables chooses.
+// plan chooses.
 func BenchmarkPlan(b *testing.B) {
 	for _, n := range []int{10_000, 1_000_000} {
 		syn := newSynthetic(b, n, 100)
 		s := syn.x.Snapshot()
 		for _, th := range []int{15, 31, 47, 63} {
 			for _, way := range []string{"mih", "scan"} {
-				b.Run(fmt.Sprintf("n=%d/t=%d/%s/chosen=%v", n, th, way, s.useTables(th) == (way == "mih")), func(b *testing.B) {
+				p := s.plan(th, false)
+				b.Run(fmt.Sprintf("n=%d/t=%d/%s/chosen=%v", n, th, way, p.probeBase == (way == "mih")), func(b *testing.B) {
 					i := 0
 					for b.Loop() {
 						q := syn.queries[i%len(syn.queries) : i%len(syn.queries)+1]
@@ -189,7 +191,7 @@ func TestScale(t *testing.T) {
 		}
 		syn := newSynthetic(t, n, 1000)
 		s := syn.x.Snapshot()
-		t.Logf("n=%d: build %v (from a slice of items, tables on %d cores), index memory %.0f MB counted, HeapInuse +%.0f MB",
+		t.Logf("n=%d: tables built in %v (on %d cores, from vectors in memory), index memory %.0f MB counted, HeapInuse +%.0f MB",
 			n, syn.build.Round(time.Millisecond), runtime.GOMAXPROCS(0), float64(s.MemoryBytes())/1e6, float64(syn.heap)/1e6)
 		verify := len(syn.queries)
 		if n > 1_000_000 {

@@ -121,16 +121,17 @@ func emptySnapshot(opts Options) (*Snapshot, error) {
 	default:
 		return nil, fmt.Errorf("index: %d bits: want 64, 128 or 256", opts.Bits)
 	}
-	s := &Snapshot{w: opts.Bits / 64, m: opts.Bits / subBits}
-	s.ntab = s.m
-	if opts.ExactOnly {
-		s.ntab = 1
-	}
-	s.tables = make([]*table, s.ntab)
-	for i := range s.tables {
-		s.tables[i] = new(table)
-	}
+	s := &Snapshot{w: opts.Bits / 64, exactOnly: opts.ExactOnly, dlay: makeLayout(opts.Bits, opts.Bits/subBits), minDelta: defaultMinDelta}
+	s.delta = emptyTables(s.ntab(s.dlay.m))
 	return s, nil
+}
+
+func emptyTables(n int) []*table {
+	ts := make([]*table, n)
+	for i := range ts {
+		ts[i] = new(table)
+	}
+	return ts
 }
 
 // Snapshot returns the current state. It never changes: later writes to
@@ -153,15 +154,39 @@ func (x *Index) Scan(queries []Vec, maxDist int) []Result {
 	return x.cur.Load().Scan(queries, maxDist)
 }
 
-// A Snapshot is an immutable state of an Index.
+// A Snapshot is an immutable state of an Index. Its vectors are in two
+// parts: the base, below base.n, with compact posting tables built in
+// bulk (substrings of about log2(n) bits), and the delta above, the
+// vectors added since, with 16-bit posting tables that writes copy bucket
+// by bucket. Removed vectors stay in the pages, marked dead, until the
+// next compaction.
 type Snapshot struct {
-	w      int // 64-bit words per vector
-	m      int // substrings per vector
-	ntab   int // substrings that have a posting table (m, or 1 if ExactOnly)
-	n      uint32
-	live   int
-	pages  []*page
-	tables []*table
+	w         int // 64-bit words per vector
+	exactOnly bool
+	n         uint32 // positions used
+	live      int
+	dead      int // dead positions below n
+	pages     []*page
+	base      *base // nil until built
+	dlay      layout
+	delta     []*table
+	minDelta  int // see defaultMinDelta
+}
+
+// ntab is the number of posting tables for a layout of m substrings.
+func (s *Snapshot) ntab(m int) int {
+	if s.exactOnly {
+		return 1
+	}
+	return m
+}
+
+// baseN is the first position of the delta.
+func (s *Snapshot) baseN() uint32 {
+	if s.base == nil {
+		return 0
+	}
+	return s.base.n
 }
 
 // page stores up to pageSize vectors. Its words, refs and tags arrays are
@@ -195,7 +220,7 @@ func (s *Snapshot) Len() int { return s.live }
 // Bits is the vector width.
 func (s *Snapshot) Bits() int { return 64 * s.w }
 
-// sub returns substring i of v.
+// sub returns 16-bit substring i of v (the delta's layout).
 func sub(v *Vec, i int) uint16 {
 	return uint16(v[i>>2] >> (48 - 16*(i&3)))
 }
@@ -214,16 +239,15 @@ func (s *Snapshot) vec(p uint32) Vec {
 	return v
 }
 
-// distance between stored vector p and v.
-func (s *Snapshot) distance(p uint32, v *Vec) int {
+// xor is stored vector p XOR q, over the vector width.
+func (s *Snapshot) xor(p uint32, q *Vec) Vec {
 	pg := s.pages[p>>pageBits]
 	o := int(p&(pageSize-1)) * s.w
-	ws := pg.words[o : o+s.w]
-	d := 0
-	for i, x := range ws {
-		d += bits.OnesCount64(x ^ v[i])
+	var x Vec
+	for i, w := range pg.words[o : o+s.w] {
+		x[i] = w ^ q[i]
 	}
-	return d
+	return x
 }
 
 // hit is a match of one query variant with one stored position.
@@ -233,81 +257,78 @@ type hit struct {
 	q    int
 }
 
+// A plan says how to search each part of a snapshot within a distance:
+// through its tables at the given radii, or (probe false) by scanning it.
+type plan struct {
+	probeBase, probeDelta bool
+	baseRadii, deltaRadii [maxSub]int
+}
+
+// plan chooses, for the base and for the delta, the cheaper of probing the
+// tables and scanning, or, with force, probes wherever the tables allow.
+func (s *Snapshot) plan(maxDist int, force bool) plan {
+	var p plan
+	if maxDist >= 64*s.w {
+		return p
+	}
+	if b := s.base; b != nil && b.lay.radii(maxDist, b.ntab, &p.baseRadii) {
+		p.probeBase = force || b.lay.cost(&p.baseRadii, int(b.n)) < float64(b.n)
+	}
+	if nd := int(s.n - s.baseN()); nd > 0 && s.dlay.radii(maxDist, len(s.delta), &p.deltaRadii) {
+		p.probeDelta = force || s.dlay.cost(&p.deltaRadii, nd) < float64(nd)
+	}
+	return p
+}
+
 // Search is Index.Search on this snapshot.
 func (s *Snapshot) Search(queries []Vec, maxDist int) []Result {
+	return s.search(queries, maxDist, s.plan(maxDist, false))
+}
+
+// mih searches through the tables wherever they allow (for tests).
+func (s *Snapshot) mih(queries []Vec, maxDist int) []Result {
+	return s.search(queries, maxDist, s.plan(maxDist, true))
+}
+
+func (s *Snapshot) search(queries []Vec, maxDist int, p plan) []Result {
 	if maxDist < 0 || len(queries) == 0 || s.live == 0 {
 		return nil
 	}
-	if !s.useTables(maxDist) {
-		return s.Scan(queries, maxDist)
-	}
-	return s.mih(queries, maxDist)
-}
-
-// mih answers a search through the posting tables.
-func (s *Snapshot) mih(queries []Vec, maxDist int) []Result {
-	var radii [16]int
-	s.radii(maxDist, &radii)
 	var hits []hit
-	for qi := range queries {
-		hits = s.probe(hits, &queries[qi], qi, maxDist, &radii)
+	bn := s.baseN()
+	if p.probeBase {
+		for qi := range queries {
+			hits = s.base.probe(s, hits, &queries[qi], qi, maxDist, &p.baseRadii)
+		}
+	} else {
+		hits = s.scanRange(hits, queries, maxDist, 0, bn)
+	}
+	if p.probeDelta {
+		for qi := range queries {
+			hits = s.probeDelta(hits, &queries[qi], qi, maxDist, &p.deltaRadii)
+		}
+	} else {
+		hits = s.scanRange(hits, queries, maxDist, bn, s.n)
 	}
 	return s.results(hits, len(queries) > 1)
 }
 
-// radii sets the probe radius of each substring for a search within
-// maxDist: r on substrings 0..a and r-1 (-1: not probed) on the others,
-// where maxDist = m*r + a. It reports false if that needs a table the
-// snapshot does not have.
-func (s *Snapshot) radii(maxDist int, radii *[16]int) bool {
-	r, a := maxDist/s.m, maxDist%s.m
-	for i := range s.m {
-		radii[i] = r
-		if i > a {
-			radii[i] = r - 1
-		}
-		if radii[i] >= 0 && i >= s.ntab {
-			return false
-		}
-	}
-	return true
-}
-
-// useTables decides how to answer a search within maxDist: through the
-// posting tables or by scanning. The cost model counts a scanned vector
-// as 1, a probed bucket as 8 and a candidate drawn from a bucket as 3 (a
-// random access instead of a streamed one); BenchmarkPlan measures the
-// two ways around the switch-over.
-func (s *Snapshot) useTables(maxDist int) bool {
-	var radii [16]int
-	if maxDist >= 64*s.w || !s.radii(maxDist, &radii) {
-		return false
-	}
-	probes := 0.0
-	for _, r := range radii[:s.m] {
-		if r >= 0 {
-			probes += float64(ballSize[r])
-		}
-	}
-	candidates := probes * float64(s.live) / nBuckets
-	return 8*probes+3*candidates < float64(s.live)
-}
-
-// probe appends to hits the stored vectors within maxDist of q found by
-// probing each substring i of q at radius radii[i]. A vector is reported
-// only from the first substring that finds it, so each appears once.
-func (s *Snapshot) probe(hits []hit, q *Vec, qi, maxDist int, radii *[16]int) []hit {
-	for i := range s.m {
+// probeDelta appends to hits the delta's vectors within maxDist of q
+// found by probing each 16-bit substring i of q at radius radii[i]. A
+// vector is reported only from the first substring that finds it.
+func (s *Snapshot) probeDelta(hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
+	for i := range s.dlay.m {
 		r := radii[i]
 		if r < 0 {
 			continue
 		}
 		sq := sub(q, i)
-		t := s.tables[i]
+		t := s.delta[i]
 		for _, mask := range masks[:ballSize[r]] {
 			for _, p := range t.bucket(sq ^ mask) {
-				d := s.distance(p, q)
-				if d > maxDist || s.isDead(p) || s.foundBefore(p, q, i, radii) {
+				xor := s.xor(p, q)
+				d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
+				if d > maxDist || s.isDead(p) || s.dlay.foundBefore(&xor, i, radii) {
 					continue
 				}
 				hits = append(hits, hit{p, d, qi})
@@ -317,40 +338,37 @@ func (s *Snapshot) probe(hits []hit, q *Vec, qi, maxDist int, radii *[16]int) []
 	return hits
 }
 
-// foundBefore reports whether probing a substring before i finds stored
-// vector p too.
-func (s *Snapshot) foundBefore(p uint32, q *Vec, i int, radii *[16]int) bool {
-	v := s.vec(p)
-	for j := range i {
-		if bits.OnesCount16(sub(&v, j)^sub(q, j)) <= radii[j] {
-			return true
-		}
-	}
-	return false
-}
-
 // Scan is Index.Scan on this snapshot.
 func (s *Snapshot) Scan(queries []Vec, maxDist int) []Result {
 	if maxDist < 0 || len(queries) == 0 || s.live == 0 {
 		return nil
 	}
-	var hits []hit
-	for pi, pg := range s.pages {
-		base := uint32(pi) << pageBits
-		cnt := min(int(s.n-base), pageSize)
+	return s.results(s.scanRange(nil, queries, maxDist, 0, s.n), false)
+}
+
+// scanRange appends to hits the live vectors at positions lo to hi-1
+// within maxDist of a query, each once with its nearest query.
+func (s *Snapshot) scanRange(hits []hit, queries []Vec, maxDist int, lo, hi uint32) []hit {
+	first := len(hits)
+	for p := lo; p < hi; {
+		pg := s.pages[p>>pageBits]
+		j := int(p & (pageSize - 1))
+		end := min(pageSize, j+int(hi-p))
+		words := pg.words[j*s.w : end*s.w]
 		if s.w == 4 && len(queries) == 1 {
-			hits = scan4(hits, pg.words[:4*cnt], &queries[0], maxDist, base)
+			hits = scan4(hits, words, &queries[0], maxDist, p)
 		} else {
-			hits = scanN(hits, pg.words[:s.w*cnt], s.w, queries, maxDist, base)
+			hits = scanN(hits, words, s.w, queries, maxDist, p)
 		}
+		p += uint32(end - j)
 	}
-	live := hits[:0]
-	for _, h := range hits {
+	live := hits[:first]
+	for _, h := range hits[first:] {
 		if !s.isDead(h.pos) {
 			live = append(live, h)
 		}
 	}
-	return s.results(live, false)
+	return live
 }
 
 // scan4 is the scan loop for one 256-bit query: four XORs and popcounts
@@ -436,13 +454,16 @@ func makeMasks() ([]uint16, [subBits + 1]int) {
 
 // MemoryBytes is the memory the snapshot's vectors and posting tables
 // take, counted from their allocations (vector pages at full size, posting
-// buckets at capacity, chunk and table headers).
+// arrays and buckets at capacity, chunk and table headers).
 func (s *Snapshot) MemoryBytes() int64 {
 	var n int64
 	for _, pg := range s.pages {
 		n += int64(cap(pg.words))*8 + int64(cap(pg.refs))*8 + int64(cap(pg.tags))*2 + int64(cap(pg.dead))*8
 	}
-	for _, t := range s.tables {
+	if s.base != nil {
+		n += s.base.memoryBytes()
+	}
+	for _, t := range s.delta {
 		n += int64(len(t)) * 8
 		for _, c := range t {
 			if c == nil {
@@ -455,4 +476,21 @@ func (s *Snapshot) MemoryBytes() int64 {
 		}
 	}
 	return n
+}
+
+// find returns the live positions holding exactly v.
+func (s *Snapshot) find(v Vec) []uint32 {
+	var hits []hit
+	var radii [maxSub]int
+	if b := s.base; b != nil {
+		b.lay.radii(0, b.ntab, &radii)
+		hits = b.probe(s, hits, &v, 0, 0, &radii)
+	}
+	s.dlay.radii(0, len(s.delta), &radii)
+	hits = s.probeDelta(hits, &v, 0, 0, &radii)
+	ps := make([]uint32, len(hits))
+	for i, h := range hits {
+		ps[i] = h.pos
+	}
+	return ps
 }

@@ -304,9 +304,8 @@ func TestIndexEqualsScan(t *testing.T) {
 							want := bruteForce(items, nbits, qs, th)
 							check(t, "Scan", th, s.Scan(qs, th), want)
 							check(t, "Search", th, s.Search(qs, th), want)
-							var radii [16]int
 							// Probing at large radii is slow; a few queries suffice.
-							if s.radii(th, &radii) && (th/s.m <= 3 || qi == 0 && th == nbits/2+1) {
+							if th/(nbits/16) <= 3 || qi == 0 && th == nbits/2+1 {
 								check(t, "mih", th, s.mih(qs, th), want)
 							}
 						}
@@ -336,6 +335,8 @@ func TestAddRemove(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Rebuild and compact early, so that every path is taken.
+			x.Snapshot().minDelta = 200
 			pool := plantedBank(rng, nbits, 4000, 40)
 			var live []Item
 			next := 0
@@ -371,7 +372,7 @@ func TestAddRemove(t *testing.T) {
 						want := bruteForce(live, nbits, []Vec{q}, th)
 						check(t, "Scan", th, s.Scan([]Vec{q}, th), want)
 						check(t, "Search", th, s.Search([]Vec{q}, th), want)
-						if th/s.m <= 3 {
+						if th/(nbits/16) <= 3 {
 							check(t, "mih", th, s.mih([]Vec{q}, th), want)
 						}
 					}

@@ -1,9 +1,7 @@
 package index
 
 import (
-	"runtime"
 	"slices"
-	"sync"
 )
 
 // A Builder fills a new index in bulk (at start-up, from the store) and
@@ -37,7 +35,7 @@ func (b *Builder) Len() int { return b.s.live }
 func (b *Builder) Index() *Index {
 	s := b.s
 	b.s = nil
-	s.tables = buildTables(s)
+	s.base = buildBase(s)
 	x := &Index{}
 	x.cur.Store(s)
 	return x
@@ -62,58 +60,6 @@ func appendItem(pages []*page, w int, n uint32, it *Item) []*page {
 	return pages
 }
 
-// buildTables builds every posting table of s from its live vectors, by
-// counting sort into one flat array per table; tables are built in
-// parallel.
-func buildTables(s *Snapshot) []*table {
-	tables := make([]*table, s.ntab)
-	var wg sync.WaitGroup
-	next := make(chan int, s.ntab)
-	for i := range s.ntab {
-		next <- i
-	}
-	close(next)
-	for range min(runtime.GOMAXPROCS(0), s.ntab) {
-		wg.Go(func() {
-			for i := range next {
-				tables[i] = buildTable(s, i)
-			}
-		})
-	}
-	wg.Wait()
-	return tables
-}
-
-func buildTable(s *Snapshot, i int) *table {
-	var start [nBuckets + 1]uint32
-	s.eachLive(func(p uint32, v *Vec) { start[int(sub(v, i))+1]++ })
-	for b := 1; b <= nBuckets; b++ {
-		start[b] += start[b-1]
-	}
-	flat := make([]uint32, start[nBuckets])
-	fill := start
-	s.eachLive(func(p uint32, v *Vec) {
-		b := sub(v, i)
-		flat[fill[b]] = p
-		fill[b]++
-	})
-	t := new(table)
-	for c := range t {
-		lo, hi := c<<chunkBits, (c+1)<<chunkBits
-		if start[lo] == start[hi] {
-			continue
-		}
-		ch := new(chunk)
-		for b := lo; b < hi; b++ {
-			if start[b] < start[b+1] {
-				ch[b-lo] = flat[start[b]:start[b+1]:start[b+1]]
-			}
-		}
-		t[c] = ch
-	}
-	return t
-}
-
 // eachLive calls fn for every live stored vector, in position order.
 func (s *Snapshot) eachLive(fn func(p uint32, v *Vec)) {
 	var v Vec
@@ -131,8 +77,11 @@ func (s *Snapshot) eachLive(fn func(p uint32, v *Vec)) {
 }
 
 // Add stores items. Lookups running meanwhile see either none or all of
-// them. A batch larger than a sixteenth of the index rebuilds the posting
-// tables; a smaller one copies only the buckets it touches.
+// them. The items join the delta, whose 16-bit posting tables are copied
+// only where they change; when the delta outgrows a thirty-second of the
+// index (or the batch a sixteenth), the whole index is rebuilt into a new
+// base instead, which takes seconds for ten million vectors (lookups go
+// on meanwhile, on the previous snapshot).
 func (x *Index) Add(items ...Item) {
 	if len(items) == 0 {
 		return
@@ -148,18 +97,46 @@ func (x *Index) Add(items ...Item) {
 		s.n++
 	}
 	s.live += len(items)
-	if len(items) > old.live/16 {
-		s.tables = buildTables(&s)
+	if len(items) > old.live/16 || int(s.n-s.baseN()) > max(s.minDelta, s.live/32) {
+		s.rebuild()
 	} else {
 		e := newEditor(&s)
 		for p := first; p < s.n; p++ {
 			v := s.vec(p)
-			for i := range s.ntab {
+			for i := range s.delta {
 				e.add(i, sub(&v, i), p)
 			}
 		}
 	}
 	x.cur.Store(&s)
+}
+
+// defaultMinDelta is the delta size, and the number of dead vectors,
+// below which writes never rebuild the index.
+const defaultMinDelta = 1 << 14
+
+// rebuild makes every vector part of a new base and empties the delta,
+// first dropping the dead vectors if they are a quarter of the index.
+func (s *Snapshot) rebuild() {
+	if s.dead > 0 && s.dead >= s.live/4 {
+		c, _ := emptySnapshot(Options{Bits: 64 * s.w, ExactOnly: s.exactOnly})
+		c.minDelta = s.minDelta
+		for pi, pg := range s.pages {
+			basePos := uint32(pi) << pageBits
+			for j := range min(int(s.n-basePos), pageSize) {
+				p := basePos + uint32(j)
+				if s.isDead(p) {
+					continue
+				}
+				it := Item{Ref: pg.refs[j], Tag: pg.tags[j], Vec: s.vec(p)}
+				c.pages = appendItem(c.pages, c.w, c.n, &it)
+				c.n++
+			}
+		}
+		s.pages, s.n, s.dead = c.pages, c.n, 0
+	}
+	s.base = buildBase(s)
+	s.delta = emptyTables(len(s.delta))
 }
 
 // Remove deletes the stored vectors equal to an item (same Ref, Tag and
@@ -172,10 +149,10 @@ func (x *Index) Remove(items ...Item) int {
 	return x.remove(func(s *Snapshot) []uint32 {
 		var dead []uint32
 		for _, it := range items {
-			for _, p := range s.tables[0].bucket(sub(&it.Vec, 0)) {
-				pg, o := s.pages[p>>pageBits], p&(pageSize-1)
-				if !s.isDead(p) && pg.refs[o] == it.Ref && pg.tags[o] == it.Tag && s.vec(p) == it.Vec {
-					dead = append(dead, p)
+			for _, h := range s.find(it.Vec) {
+				pg, o := s.pages[h>>pageBits], h&(pageSize-1)
+				if pg.refs[o] == it.Ref && pg.tags[o] == it.Tag {
+					dead = append(dead, h)
 				}
 			}
 		}
@@ -235,20 +212,29 @@ func (x *Index) remove(find func(*Snapshot) []uint32) int {
 		}
 		s.pages[pi].dead[o>>6] |= 1 << (o & 63)
 	}
-	// Drop the dead positions from every bucket they are in.
-	e := newEditor(&s)
-	for _, p := range dead {
-		v := s.vec(p)
-		for i := range s.ntab {
-			e.removeDead(i, sub(&v, i))
+	s.live -= len(dead)
+	s.dead += len(dead)
+	if s.dead >= max(s.minDelta, s.live/4) {
+		s.rebuild()
+	} else {
+		// Drop the dead positions from the delta buckets they are in; the
+		// base skips them through the dead bitmaps.
+		e := newEditor(&s)
+		for _, p := range dead {
+			if p < s.baseN() {
+				continue
+			}
+			v := s.vec(p)
+			for i := range s.delta {
+				e.removeDead(i, sub(&v, i))
+			}
 		}
 	}
-	s.live -= len(dead)
 	x.cur.Store(&s)
 	return len(dead)
 }
 
-// editor changes the posting tables of a snapshot copy, copying each
+// editor changes the delta's posting tables of a snapshot copy, copying each
 // table, chunk and bucket the first time it is touched so that older
 // snapshots stay intact.
 type editor struct {
@@ -261,18 +247,18 @@ type editor struct {
 }
 
 func newEditor(s *Snapshot) *editor {
-	s.tables = append([]*table(nil), s.tables...)
+	s.delta = append([]*table(nil), s.delta...)
 	return &editor{s: s, tables: map[int]bool{}, chunks: map[int]bool{}, buckets: map[int]bool{}, filtered: map[int]bool{}}
 }
 
 // chunk returns chunk c of table i, owned by this edit.
 func (e *editor) chunk(i int, c int) *chunk {
 	if !e.tables[i] {
-		t := *e.s.tables[i]
-		e.s.tables[i] = &t
+		t := *e.s.delta[i]
+		e.s.delta[i] = &t
 		e.tables[i] = true
 	}
-	t := e.s.tables[i]
+	t := e.s.delta[i]
 	k := i*len(t) + c
 	if !e.chunks[k] {
 		var ch chunk
@@ -298,7 +284,7 @@ func (e *editor) add(i int, b uint16, p uint32) {
 }
 
 func (e *editor) removeDead(i int, b uint16) {
-	if len(e.s.tables[i].bucket(b)) == 0 || e.filtered[i*nBuckets+int(b)] {
+	if len(e.s.delta[i].bucket(b)) == 0 || e.filtered[i*nBuckets+int(b)] {
 		return
 	}
 	e.filtered[i*nBuckets+int(b)] = true

@@ -1,0 +1,238 @@
+package index
+
+import (
+	"math"
+	"math/bits"
+	"runtime"
+	"sync"
+)
+
+// maxSub is the most substrings a vector is cut into (256 bits in
+// 16-bit substrings).
+const maxSub = 16
+
+// A layout cuts vectors into m substrings of nearly equal width: the first
+// bits%m are one bit wider. Bit 0 is the most significant bit of Vec[0].
+type layout struct {
+	m          int
+	off, width [maxSub]int
+}
+
+func makeLayout(nbits, m int) layout {
+	l := layout{m: m}
+	off := 0
+	for i := range m {
+		w := nbits / m
+		if i < nbits%m {
+			w++
+		}
+		l.off[i], l.width[i] = off, w
+		off += w
+	}
+	return l
+}
+
+// baseLayout picks the substring width for a base of n vectors: about
+// log2(n) bits, so that a bucket holds about one vector (the choice of
+// Norouzi et al.), between 16 and 22 bits so that the bucket offsets stay
+// small (2^22 of them take 16 MB a table).
+func baseLayout(nbits, n int) layout {
+	w := int(math.Round(math.Log2(float64(max(n, 2)))))
+	w = min(max(w, 16), 22)
+	return makeLayout(nbits, (nbits+w-1)/w)
+}
+
+// sub returns substring i of v.
+func (l *layout) sub(v *Vec, i int) uint32 {
+	off, w := l.off[i], l.width[i]
+	word, sh := off>>6, uint(off&63)
+	x := v[word] << sh
+	if sh > 0 && word < 3 {
+		x |= v[word+1] >> (64 - sh)
+	}
+	return uint32(x >> (64 - uint(w)))
+}
+
+// radii sets the probe radius of each substring for a search within
+// maxDist: with maxDist = m*r + a (0 <= a < m), r on substrings 0..a and
+// r-1 (-1: not probed) on the others. A vector within maxDist agrees with
+// the query to within r bits on one of the first a+1 substrings or to
+// within r-1 on one of the others, else its distance would be at least
+// (a+1)(r+1) + (m-a-1)r = maxDist+1. radii reports false if a substring
+// to probe has no table (only the first ntab have one).
+func (l *layout) radii(maxDist, ntab int, radii *[maxSub]int) bool {
+	r, a := maxDist/l.m, maxDist%l.m
+	for i := range l.m {
+		radii[i] = r
+		if i > a {
+			radii[i] = r - 1
+		}
+		if radii[i] > l.width[i] {
+			radii[i] = l.width[i]
+		}
+		if radii[i] >= 0 && i >= ntab {
+			return false
+		}
+	}
+	return true
+}
+
+// cost estimates the work of probing the tables at radii over n vectors,
+// in units of one vector scanned: a probed bucket counts 8 and a
+// candidate drawn from one 3 (random accesses instead of a streamed
+// one); BenchmarkPlan measures both ways around the switch-over.
+func (l *layout) cost(radii *[maxSub]int, n int) float64 {
+	c := 0.0
+	for i := range l.m {
+		if radii[i] < 0 {
+			continue
+		}
+		probes := ball(l.width[i], radii[i])
+		c += 8*probes + 3*probes*float64(n)/math.Exp2(float64(l.width[i]))
+	}
+	return c
+}
+
+// ball is the number of w-bit values within r bits of a given one.
+func ball(w, r int) float64 {
+	total, c := 0.0, 1.0
+	for k := 0; k <= r && k <= w; k++ {
+		total += c
+		c = c * float64(w-k) / float64(k+1)
+	}
+	return total
+}
+
+// foundBefore reports whether probing one of the substrings before i
+// at radii finds a vector at xor distance from the query.
+func (l *layout) foundBefore(xor *Vec, i int, radii *[maxSub]int) bool {
+	for j := range i {
+		if bits.OnesCount32(l.sub(xor, j)) <= radii[j] {
+			return true
+		}
+	}
+	return false
+}
+
+// A base holds the posting tables of the vectors at positions below n, in
+// compressed sparse row form: for table i, the positions of the vectors
+// whose substring i is b are post[i][start[i][b]:start[i][b+1]], in
+// ascending order. A base never changes once built; vectors removed later
+// are skipped through the pages' dead bitmaps.
+type base struct {
+	lay   layout
+	ntab  int
+	n     uint32
+	start [][]uint32
+	post  [][]uint32
+}
+
+// buildBase builds the tables of the live vectors of s, one table per
+// goroutine.
+func buildBase(s *Snapshot) *base {
+	return buildBaseLayout(s, baseLayout(64*s.w, s.live))
+}
+
+func buildBaseLayout(s *Snapshot, lay layout) *base {
+	ntab := s.ntab(lay.m)
+	b := &base{lay: lay, ntab: ntab, n: s.n, start: make([][]uint32, ntab), post: make([][]uint32, ntab)}
+	var wg sync.WaitGroup
+	next := make(chan int, ntab)
+	for i := range ntab {
+		next <- i
+	}
+	close(next)
+	for range min(runtime.GOMAXPROCS(0), ntab) {
+		wg.Go(func() {
+			for i := range next {
+				b.buildTable(s, i)
+			}
+		})
+	}
+	wg.Wait()
+	return b
+}
+
+// buildTable fills table i: it sorts (substring, position) pairs by
+// substring with a least-significant-digit radix sort in passes of 11
+// bits, whose counters stay in cache (a counting sort straight into 2^22
+// buckets misses the cache at every vector), keeping positions ascending
+// within a bucket.
+func (b *base) buildTable(s *Snapshot, i int) {
+	const digit = 11
+	w := b.lay.width[i]
+	keys := make([]uint64, 0, s.live)
+	s.eachLive(func(p uint32, v *Vec) { keys = append(keys, uint64(b.lay.sub(v, i))<<32|uint64(p)) })
+	tmp := make([]uint64, len(keys))
+	for shift := 32; shift < 32+w; shift += digit {
+		var count [1<<digit + 1]int
+		for _, k := range keys {
+			count[(k>>shift)&(1<<digit-1)+1]++
+		}
+		for d := 1; d <= 1<<digit; d++ {
+			count[d] += count[d-1]
+		}
+		for _, k := range keys {
+			d := (k >> shift) & (1<<digit - 1)
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	tmp = nil
+	start := make([]uint32, 1<<w+1)
+	post := make([]uint32, len(keys))
+	for j, k := range keys {
+		post[j] = uint32(k)
+		start[k>>32+1]++
+	}
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	b.start[i], b.post[i] = start, post
+}
+
+// probe appends to hits the vectors of the base within maxDist of q,
+// found by probing each substring i at radii[i]; each once.
+func (b *base) probe(s *Snapshot, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
+	for i := range b.lay.m {
+		r := radii[i]
+		if r < 0 {
+			continue
+		}
+		sq, w := b.lay.sub(q, i), b.lay.width[i]
+		start, post := b.start[i], b.post[i]
+		visit := func(k uint32) {
+			for _, p := range post[start[k]:start[k+1]] {
+				xor := s.xor(p, q)
+				d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
+				if d > maxDist || s.isDead(p) || b.lay.foundBefore(&xor, i, radii) {
+					continue
+				}
+				hits = append(hits, hit{p, d, qi})
+			}
+		}
+		// Every mask of w bits with at most r bits set, by weight, each
+		// weight in increasing order (Gosper's hack).
+		visit(sq)
+		limit := uint32(1) << w
+		for k := 1; k <= r; k++ {
+			for x := uint32(1)<<k - 1; x < limit; {
+				visit(sq ^ x)
+				c := x & -x
+				y := x + c
+				x = ((x^y)>>2)/c | y
+			}
+		}
+	}
+	return hits
+}
+
+// memoryBytes is the memory of the tables.
+func (b *base) memoryBytes() int64 {
+	var n int64
+	for i := range b.start {
+		n += int64(cap(b.start[i]))*4 + int64(cap(b.post[i]))*4
+	}
+	return n
+}
