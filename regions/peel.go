@@ -11,16 +11,27 @@ const (
 )
 
 // Thresholds of the line tests. A line is flat when pureFrac of its
-// pixels are within pureTol (in every channel) of its median colour: a
-// border or the background of a bar, with room for JPEG noise. A line is
-// graphic when its three most common colours (at 4 bits a channel) cover
-// graphicFrac of it: flat background with text or icons on it, as in a
-// caption bar or an app's frame, and unlike a line through a photograph.
+// pixels are within pureTol (in every channel) of its median colour and
+// smoothFrac of its neighbouring pixels differ by at most smoothStep in
+// brightness: a border or the background of a bar, with room for JPEG
+// noise, and unlike a sky or a dark, noisy part of a photograph. Within
+// a bar, a line of text has textFrac of its pixels within textTol of the
+// bar's colour; a line of a differently coloured box on the bar (a reply
+// field), or of a bar inside a border, has boxFrac of one colour (within
+// textTol) and boxSmooth of it smooth.
 const (
-	pureTol     = 32
-	pureFrac    = 0.96
-	graphicFrac = 0.80
-	bgFrac      = 0.40
+	pureTol    = 32
+	pureFrac   = 0.96
+	smoothStep = 8
+	smoothFrac = 0.80
+	textFrac   = 0.40
+	textTol    = 12
+	boxFrac    = 0.75
+	boxSmooth  = 0.75
+	// An edge is where edgeFrac of a line differs from the line before
+	// by edgeStep in some channel.
+	edgeStep = 16
+	edgeFrac = 0.5
 	// keepFrac is the least part of each side a peel may leave.
 	keepFrac = 0.30
 )
@@ -71,32 +82,48 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 		length = r.Dx()
 	}
 	buf := make([]uint8, 0, 3*max(r.Dx(), r.Dy()))
-	first := p.line(r, side, 0, buf)
-	c0, ok := flat(first)
-	if !ok {
+	first := measure(p.line(r, side, 0, buf))
+	if !first.flat() {
 		return 0
 	}
+	c0 := first.median
 	n := 1
 	if text {
 		// Within a band, flat lines set the background colour and lines
-		// of text on it are mostly that colour or graphic. A few lines
-		// that are neither (the heavy strokes of bold capitals) may
-		// come between them.
+		// of text on it are mostly that colour. A few lines that are
+		// neither (the heavy strokes of bold capitals) may come between
+		// them. The band ends at the last straight edge across the whole
+		// line (where the picture starts) before the walk stops or runs
+		// out of room: a gradual change, as into a sky, is no end.
 		allow := max(2, length/50)
-		last := 0
-		for i := 1; i < length && i-last <= allow; i++ {
+		last, end := 0, 0
+		prev := append([]uint8(nil), p.line(r, side, 0, buf)...)
+		for i := 1; i < length && i <= room+1 && i-last <= allow+1; i++ {
 			l := p.line(r, side, i, buf)
-			if c, ok := flat(l); ok {
-				c0, last = c, i
-			} else if textLine(l, c0) {
+			if i <= room && i-1 <= last && edge(prev, l) {
+				end = i
+			}
+			prev = append(prev[:0], l...)
+			st := measure(l)
+			switch {
+			case st.flat(), st.smooth >= boxSmooth && nearFracTol(l, st.median, textTol) >= boxFrac:
+				// A flat line of another colour starts a new bar (a
+				// status bar above a header bar, a caption bar inside a
+				// border); the anchor colour does not follow a gradual
+				// drift, as of a sky.
+				if !near(st.median, c0) {
+					c0 = st.median
+				}
+				last = i
+			case nearFracTol(l, c0, textTol) >= textFrac:
 				last = i
 			}
 		}
-		n = last + 1
+		return end
 	} else {
 		for ; n < length; n++ {
-			c, ok := flat(p.line(r, side, n, buf))
-			if !ok || !near(c, c0) {
+			st := measure(p.line(r, side, n, buf))
+			if !st.flat() || !near(st.median, c0) {
 				break
 			}
 		}
@@ -107,7 +134,7 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 	if !text && n < length {
 		// Flat lines that end at text are the margin of a caption bar,
 		// not a border: cutting there would cut through the bar.
-		if l := p.line(r, side, n, buf); textLine(l, c0) {
+		if nearFracTol(p.line(r, side, n, buf), c0, textTol) >= textFrac {
 			return 0
 		}
 	}
@@ -138,36 +165,81 @@ func (p *plane) line(r image.Rectangle, side, i int, buf []uint8) []uint8 {
 	return buf
 }
 
-// flat reports whether the line is nearly one colour, and which.
-func flat(l []uint8) ([3]uint8, bool) {
+// edge reports whether two neighbouring lines differ along most of
+// their length: the straight edge of a picture against a bar or border.
+func edge(a, b []uint8) bool {
+	n, diff := len(a)/3, 0
+	for i := 0; i+2 < len(a) && i+2 < len(b); i += 3 {
+		if abs(int(a[i])-int(b[i])) >= edgeStep || abs(int(a[i+1])-int(b[i+1])) >= edgeStep || abs(int(a[i+2])-int(b[i+2])) >= edgeStep {
+			diff++
+		}
+	}
+	return n > 0 && float64(diff) >= edgeFrac*float64(n)
+}
+
+// lineStats describes one line of pixels.
+type lineStats struct {
+	median [3]uint8 // per channel
+	pure   float64  // share of pixels near the median colour
+	smooth float64  // share of neighbours that differ little in brightness
+}
+
+func (s lineStats) flat() bool { return s.pure >= pureFrac && s.smooth >= smoothFrac }
+
+// measure computes the statistics of a line of RGB triples.
+func measure(l []uint8) lineStats {
 	n := len(l) / 3
 	if n == 0 {
-		return [3]uint8{}, false
+		return lineStats{}
 	}
 	var hist [3][256]int
+	smooth, prev := 0, -1
 	for i := 0; i < len(l); i += 3 {
 		hist[0][l[i]]++
 		hist[1][l[i+1]]++
 		hist[2][l[i+2]]++
+		y := (299*int(l[i]) + 587*int(l[i+1]) + 114*int(l[i+2])) / 1000
+		if prev >= 0 && abs(y-prev) <= smoothStep {
+			smooth++
+		}
+		prev = y
 	}
-	var med [3]uint8
+	var s lineStats
 	for ch := range 3 {
 		seen := 0
 		for v := range 256 {
 			seen += hist[ch][v]
 			if 2*seen >= n {
-				med[ch] = uint8(v)
+				s.median[ch] = uint8(v)
 				break
 			}
 		}
 	}
+	s.pure = nearFrac(l, s.median)
+	s.smooth = 1
+	if n > 1 {
+		s.smooth = float64(smooth) / float64(n-1)
+	}
+	return s
+}
+
+// nearFrac is the share of the line's pixels near colour c.
+func nearFrac(l []uint8, c [3]uint8) float64 { return nearFracTol(l, c, pureTol) }
+
+// nearFracTol is the share of the line's pixels within tol of colour c
+// in every channel.
+func nearFracTol(l []uint8, c [3]uint8, tol int) float64 {
+	n := len(l) / 3
+	if n == 0 {
+		return 0
+	}
 	in := 0
 	for i := 0; i < len(l); i += 3 {
-		if near([3]uint8{l[i], l[i+1], l[i+2]}, med) {
+		if abs(int(l[i])-int(c[0])) <= tol && abs(int(l[i+1])-int(c[1])) <= tol && abs(int(l[i+2])-int(c[2])) <= tol {
 			in++
 		}
 	}
-	return med, float64(in) >= pureFrac*float64(n)
+	return float64(in) / float64(n)
 }
 
 func near(a, b [3]uint8) bool {
@@ -178,43 +250,4 @@ func near(a, b [3]uint8) bool {
 		}
 	}
 	return true
-}
-
-// textLine reports whether l looks like a line through text or icons on
-// a background of colour bg: bgFrac of it is that colour, or it is
-// graphic.
-func textLine(l []uint8, bg [3]uint8) bool {
-	in := 0
-	for i := 0; i < len(l); i += 3 {
-		if near([3]uint8{l[i], l[i+1], l[i+2]}, bg) {
-			in++
-		}
-	}
-	return float64(in) >= bgFrac*float64(len(l)/3) || graphic(l)
-}
-
-// graphic reports whether the line's three commonest colours, at 4 bits
-// a channel, cover graphicFrac of it.
-func graphic(l []uint8) bool {
-	n := len(l) / 3
-	if n == 0 {
-		return false
-	}
-	var counts [4096]uint16
-	for i := 0; i < len(l); i += 3 {
-		counts[int(l[i]>>4)<<8|int(l[i+1]>>4)<<4|int(l[i+2]>>4)]++
-	}
-	var top3 [3]int
-	for _, c := range counts {
-		v := int(c)
-		switch {
-		case v > top3[0]:
-			top3[0], top3[1], top3[2] = v, top3[0], top3[1]
-		case v > top3[1]:
-			top3[1], top3[2] = v, top3[1]
-		case v > top3[2]:
-			top3[2] = v
-		}
-	}
-	return float64(top3[0]+top3[1]+top3[2]) >= graphicFrac*float64(n)
 }

@@ -220,3 +220,26 @@ func ExampleFind() {
 	// Output:
 	// caption-cut (0,40)-(300,240)
 }
+
+func TestCrops(t *testing.T) {
+	b := image.Rect(10, 20, 210, 120)
+	got := Crops(b, 0.2)
+	want := []Region{
+		{"centre80", image.Rect(30, 30, 190, 110)},
+		{"left80", image.Rect(10, 20, 170, 120)},
+		{"right80", image.Rect(50, 20, 210, 120)},
+		{"top80", image.Rect(10, 20, 210, 100)},
+		{"bottom80", image.Rect(10, 40, 210, 120)},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Crops = %v, want %v", got, want)
+	}
+	for _, cut := range []float64{0, -0.1, 0.5, 0.9} {
+		if rs := Crops(b, cut); rs != nil {
+			t.Errorf("Crops(cut %v) = %v, want none", cut, rs)
+		}
+	}
+	if rs := Crops(image.Rect(0, 0, 10, 100), 0.1); rs != nil {
+		t.Errorf("Crops of a 10 px wide picture = %v, want none", rs)
+	}
+}

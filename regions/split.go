@@ -49,7 +49,7 @@ func (p *plane) split(r image.Rectangle, vertical bool) (a, b image.Rectangle, o
 	for v := from; v <= to; v++ {
 		isFlat := false
 		if v < to {
-			_, isFlat = flat(p.line(r, side, v-lo, buf))
+			isFlat = measure(p.line(r, side, v-lo, buf)).flat()
 		}
 		switch {
 		case isFlat && runS < 0:

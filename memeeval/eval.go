@@ -1,0 +1,262 @@
+package memeeval
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"runtime"
+	"time"
+
+	"github.com/medialabel/medialabel/memeedit"
+	"github.com/medialabel/medialabel/regions"
+	"golang.org/x/sync/errgroup"
+)
+
+// A Step is one stage of improvement. Each includes the ones before it.
+type Step int
+
+// The steps, in the order they are switched on.
+const (
+	Plain        Step = iota // the whole query against the whole bank picture
+	Dihedral                 // and PDQ of the query's rotations and mirrors
+	QueryRegions             // and regions of the query (regions.Find)
+	BankCrops                // and crops of the bank picture (regions.Crops)
+	BankRegions              // and regions.Find of the bank picture too
+	nSteps
+)
+
+var stepNames = [nSteps]string{"plain", "dihedral", "query regions", "bank crops", "bank regions"}
+
+func (s Step) String() string { return stepNames[s] }
+
+// Scores: the four signals, then the combination of PDQ and pHash, whose
+// distance between two regions is the smaller of the PDQ distance and
+// four times the pHash distance (pHash has a quarter of PDQ's bits):
+// either signal may find the match.
+const (
+	combined = nSignals // index of the combined score
+	nScores  = nSignals + 1
+)
+
+// ScoreNames names the scores in report order.
+var scoreNames = [nScores]string{"pdq", "phash", "dhash", "ahash", "pdq|phash"}
+
+// A Config sets up an evaluation.
+type Config struct {
+	Seed      uint64 // seeds memeedit.Generate
+	PerFamily int    // edits of each family
+	// Families limits the edits to these families; nil means all.
+	Families []string
+	// Cut is the share of a side the bank crops cut off (regions.Crops).
+	Cut     float64
+	Workers int // 0 means runtime.NumCPU()
+}
+
+// A Query is one edited picture with its distance to every bank entry.
+type Query struct {
+	Original string // the picture it was made from
+	Edit     string // the edit, with its parameters
+	Family   string
+	// Entry is the index of the query's picture in the bank, or -1 for a
+	// distractor.
+	Entry int
+	// Dist[e][step][score] is the least distance between the query and
+	// bank entry e at that step.
+	Dist [][nSteps][nScores]uint16
+	// Regions is how many regions regions.Find gave.
+	Regions int
+}
+
+// A Result is the outcome of Run.
+type Result struct {
+	Config  Config
+	Bank    []string // entry names, in index order
+	Queries []Query
+	// Costs, summed over all queries or entries.
+	FindTime, QueryHashTime, RegionHashTime time.Duration
+	BankHashTime, CropHashTime              time.Duration
+	BankRegions                             int // crops stored, over all entries
+}
+
+// Run edits every original of bank and distractors with every edit of
+// the configured set and matches the results against the bank.
+func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result, error) {
+	if len(bank) == 0 || len(distractors) == 0 {
+		return nil, fmt.Errorf("evaluation needs bank and distractor pictures (have %d and %d)", len(bank), len(distractors))
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	res := &Result{Config: cfg}
+
+	// The bank: each picture and its crops.
+	entries := make([]features, len(bank))
+	h := newHasher()
+	for i, o := range bank {
+		res.Bank = append(res.Bank, o.Name)
+		img := shrink(o.Image, 0)
+		crops := regions.Crops(img.Bounds(), cfg.Cut)
+		found := regions.Find(img)
+		f, whole, parts, err := h.features(img, append(crops, found...))
+		if err != nil {
+			return nil, fmt.Errorf("bank picture %s: %w", o.Name, err)
+		}
+		res.BankHashTime += whole
+		res.CropHashTime += parts
+		res.BankRegions += len(crops) + len(found)
+		kinds := make([]Step, len(f.sigs))
+		for k := range kinds {
+			switch {
+			case k == 0:
+				kinds[k] = Plain
+			case k <= len(crops):
+				kinds[k] = BankCrops
+			default:
+				kinds[k] = BankRegions
+			}
+		}
+		f.from = kinds
+		entries[i] = f
+	}
+
+	edits := selectEdits(memeedit.Generate(cfg.Seed, cfg.PerFamily), cfg.Families)
+	type job struct {
+		orig    Original
+		entry   int
+		partner image.Image
+		edit    memeedit.Edit
+	}
+	var jobs []job
+	all := append(append([]Original(nil), bank...), distractors...)
+	for i, o := range all {
+		entry := -1
+		if i < len(bank) {
+			entry = i
+		}
+		for k, e := range edits {
+			// Partners are distractors, never the picture itself.
+			p := distractors[(i+k)%len(distractors)]
+			if p.Name == o.Name {
+				p = distractors[(i+k+1)%len(distractors)]
+			}
+			jobs = append(jobs, job{o, entry, p.Image, e})
+		}
+	}
+
+	res.Queries = make([]Query, len(jobs))
+	type cost struct{ find, whole, regions time.Duration }
+	costs := make([]cost, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	next := make(chan int)
+	g.Go(func() error {
+		defer close(next)
+		for i := range jobs {
+			select {
+			case next <- i:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for range workers {
+		g.Go(func() error {
+			h := newHasher()
+			for i := range next {
+				j := jobs[i]
+				edited, err := j.edit.Apply(j.orig.Image, j.partner)
+				if err != nil {
+					return fmt.Errorf("%s: %w", j.orig.Name, err)
+				}
+				img := shrink(edited, 0)
+				t0 := time.Now()
+				rs := regions.Find(img)
+				t1 := time.Now()
+				f, whole, parts, err := h.features(img, rs)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
+				}
+				costs[i] = cost{t1.Sub(t0), whole, parts}
+				q := Query{Original: j.orig.Name, Edit: j.edit.String(), Family: j.edit.Family, Entry: j.entry, Regions: len(rs)}
+				q.Dist = make([][nSteps][nScores]uint16, len(entries))
+				for e := range entries {
+					q.Dist[e] = match(&f, &entries[e])
+				}
+				res.Queries[i] = q
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, c := range costs {
+		res.FindTime += c.find
+		res.QueryHashTime += c.whole
+		res.RegionHashTime += c.regions
+	}
+	return res, nil
+}
+
+func selectEdits(edits []memeedit.Edit, families []string) []memeedit.Edit {
+	if families == nil {
+		return edits
+	}
+	var out []memeedit.Edit
+	for _, e := range edits {
+		for _, f := range families {
+			if e.Family == f {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// match returns the least distance of every score at every step between
+// query q and entry e. The first features of each are the whole picture;
+// regions of PDQ quality under MinQuality are left out.
+func match(q, e *features) [nSteps][nScores]uint16 {
+	var d [nSteps][nScores]uint16
+	for s := range nSteps {
+		for c := range nScores {
+			d[s][c] = 1 << 15
+		}
+	}
+	for qi := range q.sigs {
+		if qi > 0 && q.sigs[qi].quality < MinQuality {
+			continue // a flat region (a sky, a bar) would match any other
+		}
+		for ei := range e.sigs {
+			if ei > 0 && e.sigs[ei].quality < MinQuality {
+				continue
+			}
+			// The least step at which this pair of hashes is compared.
+			from := e.from[ei]
+			if qi > 0 {
+				from = max(from, QueryRegions)
+			}
+			qs, es := &q.sigs[qi], &e.sigs[ei]
+			var plain, dih [nScores]int
+			for c := range nSignals {
+				plain[c] = distance(c, qs, es, false)
+				dih[c] = plain[c]
+			}
+			dih[0] = distance(0, qs, es, true)
+			plain[combined] = min(plain[0], 4*plain[1])
+			dih[combined] = min(dih[0], 4*dih[1])
+			for s := from; s < nSteps; s++ {
+				v := dih
+				if s == Plain {
+					v = plain
+				}
+				for c := range nScores {
+					d[s][c] = min(d[s][c], uint16(v[c]))
+				}
+			}
+		}
+	}
+	return d
+}

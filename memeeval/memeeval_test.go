@@ -1,0 +1,185 @@
+package memeeval
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/medialabel/medialabel/memeedit"
+)
+
+var (
+	full      = flag.Bool("full", false, "run the full evaluation and write its report to -docs")
+	docsDir   = flag.String("docs", "../docs", "where the full evaluation writes robustness.md and its plots")
+	perFamily = flag.Int("perfamily", 3, "edits of each family in the full evaluation")
+)
+
+const (
+	photosDir = "../testdata/photos"
+	pdqDir    = "../testdata/pdq-reference/pdq-data"
+)
+
+// smallSet is a few photos, shrunk, for the evaluation that runs in go
+// test.
+func smallSet(t *testing.T) (bank, distractors []Original) {
+	t.Helper()
+	origs, skipped, err := LoadOriginals(filepath.Join(photosDir, "debian-python3-skimage"), "", 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) > 0 {
+		t.Fatalf("could not decode %v", skipped)
+	}
+	keep := map[string]bool{"photos/astronaut": true, "photos/coffee": true, "photos/chelsea": true, "photos/rocket": true,
+		"photos/camera": true, "photos/coins": true, "photos/hubble_deep_field": true, "photos/retina": true}
+	var small []Original
+	for _, o := range origs {
+		if keep[o.Name] {
+			small = append(small, o)
+		}
+	}
+	if len(small) != len(keep) {
+		t.Fatalf("found %d of the %d test photos", len(small), len(keep))
+	}
+	return Split(small)
+}
+
+// TestSmallEvaluation runs the evaluation on a few photos and edits and
+// checks that each step finds at least as much as the one before, that
+// regions find captioned, framed and juxtaposed copies that the whole
+// picture misses, and that nothing matches falsely.
+func TestSmallEvaluation(t *testing.T) {
+	bank, distractors := smallSet(t)
+	fams := []string{memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyMirror, memeedit.FamilySideBySide, memeedit.FamilyScreenshot}
+	res, err := Run(context.Background(), Config{Seed: 7, PerFamily: 1, Families: fams, Cut: 0.15, Workers: 2}, bank, distractors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (len(bank) + len(distractors)) * len(fams); len(res.Queries) != want {
+		t.Fatalf("%d queries, want %d", len(res.Queries), want)
+	}
+	th := DefaultThresholds
+	prev := -1.0
+	for s := range nSteps {
+		tl := res.Tally(s, 0, th[0])
+		t.Logf("%-14s pdq recall %5.1f%%, false pairs %d of %d", s, 100*tl.Recall(), tl.FalsePairs, tl.Pairs)
+		if tl.Recall() < prev {
+			t.Errorf("step %s: recall %.3f fell from %.3f", s, tl.Recall(), prev)
+		}
+		prev = tl.Recall()
+		for c := range nScores {
+			if c == 0 || c == 1 || c == combined {
+				if f := res.Tally(s, c, th[c]); f.FalsePairs != 0 {
+					t.Errorf("step %s, %s: %d false pairs", s, scoreNames[c], f.FalsePairs)
+				}
+			}
+		}
+	}
+	plain := res.Tally(Plain, 0, th[0], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
+	found := res.Tally(BankRegions, 0, th[0], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
+	if plain.Recall() > 0.5 || found.Recall() < 0.75 {
+		t.Errorf("caption, border and screenshot copies: recall %.2f whole, %.2f with regions; want regions to find what the whole misses", plain.Recall(), found.Recall())
+	}
+	// PDQ's mirror hashes differ from the hash of the mirrored picture
+	// by 18-26 bits on these small pictures (as in the reference), so
+	// some mirrored copies stay out of reach at 31.
+	if before, after := res.Tally(Plain, 0, th[0], memeedit.FamilyMirror), res.Tally(Dihedral, 0, th[0], memeedit.FamilyMirror); before.Recall() > 0 || after.Recall() < 0.5 {
+		t.Errorf("mirrored copies: recall %.2f plain, %.2f with PDQ's rotations and mirrors; want 0 and at least 0.5", before.Recall(), after.Recall())
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md, th, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| bank regions | pdq |", "| caption |", "regions.Find"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if err := res.Plot(filepath.Join(t.TempDir(), "p.png"), "test", StepSeries()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPictureGrouping(t *testing.T) {
+	tests := map[string]string{
+		"bridge-mods/blur-a-lot.jpg":               "pdq/bridge",
+		"reg-test-input/dih/bridge-5-flipx.jpg":    "pdq/bridge",
+		"misc-images/modes/RGBA.png":               "pdq/bridge",
+		"reg-test-input/exif-rotn/exif-rotn-6.jpg": "pdq/exif-rotn",
+		"reg-test-input/labelme-subset/q0003.jpg":  "pdq/q0003",
+		"misc-images/wee.jpg":                      "pdq/wee",
+	}
+	for in, want := range tests {
+		if got := pictureOf(in); got != want {
+			t.Errorf("pictureOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDistinctSkimage checks on the small photos that no two different
+// pictures match at the default thresholds of PDQ and pHash. The full
+// evaluation checks every photo and reference image.
+func TestDistinctSkimage(t *testing.T) {
+	d, skipped, err := CheckDistinct(filepath.Join(photosDir, "debian-python3-skimage"), "", DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) > 0 {
+		t.Fatalf("could not decode %v", skipped)
+	}
+	for _, x := range d[:2] {
+		if x.Pairs != 14*13/2 || x.Within != 0 {
+			t.Errorf("%s: %d pairs, %d within the threshold (nearest %d); want 91 and 0", x.Signal, x.Pairs, x.Within, x.Nearest)
+		}
+	}
+}
+
+// TestFullEvaluation runs the whole evaluation and writes its report:
+//
+//	go test ./memeeval -run TestFullEvaluation -full -timeout 3h
+func TestFullEvaluation(t *testing.T) {
+	if !*full {
+		t.Skip("the full evaluation runs with -full (make eval-images)")
+	}
+	origs, skipped, err := LoadOriginals(photosDir, pdqDir, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) > 0 {
+		t.Logf("not decoded, left out: %v", skipped)
+	}
+	bank, distractors := Split(origs)
+	t.Logf("%d pictures: %d in the bank, %d distractors", len(origs), len(bank), len(distractors))
+	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cut: 0.15}, bank, distractors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct, skipped, err := CheckDistinct(photosDir, pdqDir, DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) > 0 {
+		t.Logf("distinct check: not decoded, left out: %v", skipped)
+	}
+	var md bytes.Buffer
+	md.WriteString("# Robustness of image matching to meme edits\n\n")
+	md.WriteString("Made by `make eval-images` (`go test ./memeeval -run TestFullEvaluation -full`). Originals: the photos in `testdata/photos` and the PDQ reference images (the bridge photo and the exif-rotn photos each count as one picture), shrunk to at most 1024 pixels a side. Pictures of PDQ quality under 50 or under 64 pixels a side are never banked; the rest alternate between the bank and the distractors. Every picture is edited by every edit (package memeedit); juxtapositions take a distractor as the other picture. Caption text in Chinese is drawn as blocky glyph-like strokes (the Go fonts have no CJK glyphs).\n\n")
+	md.WriteString("![recall against false-match rate per signal](robustness-signals.png)\n\n![PDQ recall against false-match rate, step by step](robustness-steps.png)\n\n")
+	if err := res.WriteMarkdown(&md, DefaultThresholds, distinct); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(*docsDir, "robustness.md"), md.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Plot(filepath.Join(*docsDir, "robustness-signals.png"), "All steps on, threshold 0 to 128 (PDQ) or 32 (64-bit)", SignalSeries()); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Plot(filepath.Join(*docsDir, "robustness-steps.png"), "PDQ, step by step, threshold 0 to 128", StepSeries()); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(md.String())
+}
