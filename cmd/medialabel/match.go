@@ -18,6 +18,7 @@ import (
 	"github.com/medialabel/medialabel"
 	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/fingerprint/batch"
+	"github.com/medialabel/medialabel/hashdb"
 	"github.com/medialabel/medialabel/hashlist"
 	"github.com/medialabel/medialabel/imagefile"
 	"github.com/medialabel/medialabel/matcher"
@@ -147,9 +148,9 @@ func runMatch(ctx context.Context, g *globals, cmd *cobra.Command, f matchFlags,
 			return usageError(fmt.Errorf("no bank store at %s (--db): %w; add entries with 'medialabel db add' first", g.db, err))
 		}
 	}
-	store, err := openStore(ctx, g)
+	store, err := hashdb.Open(ctx, g.db)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	defer store.Close()
 	start := time.Now()

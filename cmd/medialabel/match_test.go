@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"image"
@@ -12,6 +13,10 @@ import (
 	"testing"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/medialabel/medialabel"
+	"github.com/medialabel/medialabel/fingerprint"
+	"github.com/medialabel/medialabel/hashdb"
 )
 
 const coffee = "../../testdata/photos/debian-python3-skimage/coffee.png"
@@ -36,10 +41,31 @@ func matchOutput(t *testing.T, stdout string) []matchRecord {
 func newMatchBank(t *testing.T) string {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "t.db")
-	if code, _, stderr := runHashCmd(t, nil, "--db", db, "db", "add", "--bank", "sk", "--label", "sk.coffee", coffee); code != 0 {
-		t.Fatalf("db add: exit %d: %s", code, stderr)
-	}
+	addImage(t, db, "sk", "sk.coffee", coffee)
 	return db
+}
+
+// addImage adds the image at path to bank in the store db, with its pdq,
+// phash and md5 hashes.
+func addImage(t *testing.T, db, bank, label, path string) {
+	t.Helper()
+	ctx := context.Background()
+	h, err := fingerprint.New(fingerprint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := h.HashFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := hashdb.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.AddEntries(ctx, bank, []medialabel.Entry{{Label: label, Hashes: fp.Hashes}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestMatchImages(t *testing.T) {
@@ -54,9 +80,7 @@ func TestMatchImages(t *testing.T) {
 	// through its own flip; the picture rotated by 90 degrees matches
 	// through its rotation by 270.
 	dih := "../../testdata/pdq-reference/pdq-data/reg-test-input/dih/"
-	if code, _, stderr := runHashCmd(t, nil, "--db", db, "db", "add", "--bank", "bridge", "--label", "bridge", dih+"bridge-1-original.jpg"); code != 0 {
-		t.Fatalf("db add: exit %d: %s", code, stderr)
-	}
+	addImage(t, db, "bridge", "bridge", dih+"bridge-1-original.jpg")
 	flipped, rotated := dih+"bridge-6-flipy.jpg", dih+"bridge-2-rotate-90.jpg"
 	// The picture with a white caption bar as tall as itself below it: the
 	// whole image no longer matches, its caption-cut region does.
