@@ -45,8 +45,13 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
+//
+// It first reads ahead as many bytes as the accumulator has room for, while
+// the buffer holds them and no marker comes, and then, if that was not
+// enough, byte by byte as the standard library's decoder does.
 func (d *decoder) ensureNBits(n int32) error {
-	for {
+	d.fillBits()
+	for d.bits.n < n {
 		c, err := d.readByteStuffedByte()
 		if err != nil {
 			if err == io.ErrUnexpectedEOF {
@@ -54,18 +59,37 @@ func (d *decoder) ensureNBits(n int32) error {
 			}
 			return err
 		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
+		d.bits.a = d.bits.a<<8 | uint64(c)
 		d.bits.n += 8
-		if d.bits.m == 0 {
-			d.bits.m = 1 << 7
-		} else {
-			d.bits.m <<= 8
-		}
-		if d.bits.n >= n {
-			break
-		}
 	}
 	return nil
+}
+
+// fillBits reads whole bytes of entropy-coded data into d.bits while there
+// is room for them, stopping at a marker and two bytes before the end of
+// the buffer.
+func (d *decoder) fillBits() {
+	i, j := d.bytes.i, d.bytes.j
+	buf := d.bytes.buf[:j]
+	a, n := d.bits.a, d.bits.n
+	for n <= 56 && i+1 < j {
+		x := buf[i]
+		if x == 0xff {
+			if buf[i+1] != 0x00 {
+				break
+			}
+			i += 2
+		} else {
+			i++
+		}
+		a = a<<8 | uint64(x)
+		n += 8
+	}
+	if i != d.bytes.i {
+		d.bytes.i = i
+		d.bytes.nUnreadable = 0
+	}
+	d.bits.a, d.bits.n = a, n
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
@@ -77,7 +101,6 @@ func (d *decoder) receiveExtend(t uint8) (int32, error) {
 		}
 	}
 	d.bits.n -= int32(t)
-	d.bits.m >>= t
 	s := int32(1) << t
 	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
 	if x < s>>1 {
@@ -195,7 +218,6 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
 		n := (v & 0xff) - 1
 		d.bits.n -= int32(n)
-		d.bits.m >>= n
 		return uint8(v >> 8), nil
 	}
 
@@ -206,11 +228,10 @@ slowPath:
 				return 0, err
 			}
 		}
-		if d.bits.a&d.bits.m != 0 {
+		if (d.bits.a>>uint32(d.bits.n-1))&1 != 0 {
 			code |= 1
 		}
 		d.bits.n--
-		d.bits.m >>= 1
 		if code <= h.maxCodes[i] {
 			return h.vals[h.valsIndices[i]+code-h.minCodes[i]], nil
 		}
@@ -225,9 +246,8 @@ func (d *decoder) decodeBit() (bool, error) {
 			return false, err
 		}
 	}
-	ret := d.bits.a&d.bits.m != 0
+	ret := (d.bits.a>>uint32(d.bits.n-1))&1 != 0
 	d.bits.n--
-	d.bits.m >>= 1
 	return ret, nil
 }
 
@@ -237,9 +257,8 @@ func (d *decoder) decodeBits(n int32) (uint32, error) {
 			return 0, err
 		}
 	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
+	ret := uint32(d.bits.a >> uint32(d.bits.n-n))
 	ret &= (1 << uint32(n)) - 1
 	d.bits.n -= n
-	d.bits.m >>= uint32(n)
 	return ret, nil
 }

@@ -75,32 +75,59 @@ func idctReduced(b *block, qt *block, n int) {
 
 const roundHalf = 1 << (2*reducedBits - 1)
 
-func idct4(b *block, qt *block) {
-	m := &reduced4
-	var f [4][4]int64
+// zig4 holds the zig-zag index of each of the 4x4 lowest frequencies, in
+// natural (row-major) order.
+var zig4 = func() (z [16]int) {
 	for v := range 4 {
 		for u := range 4 {
-			nat := v*8 + u
-			f[v][u] = int64(b[nat]) * int64(qt[zigOf[nat]])
+			z[v*4+u] = zigOf[v*8+u]
 		}
 	}
-	// Rows: t(v, x) = Σ_u M(x, u) F(v, u).
-	var t [4][4]int64
+	return z
+}()
+
+func idct4(b *block, qt *block) {
+	var f [16]int64
+	for k, zig := range zig4 {
+		f[k] = int64(b[k/4*8+k%4]) * int64(qt[zig&(blockSize-1)])
+	}
+	if b[1]|b[2]|b[3]|b[8]|b[9]|b[10]|b[11]|b[16]|b[17]|b[18]|b[19]|b[24]|b[25]|b[26]|b[27] == 0 {
+		// Only the DC coefficient: a flat block.
+		c := reduced4[0][0]
+		v := int32((c*c*f[0] + roundHalf) >> (2 * reducedBits))
+		for i := range 16 {
+			b[i] = v
+		}
+		return
+	}
+	// Rows, then columns, each an even-odd butterfly: M(3-i, k) is
+	// (-1)^k M(i, k).
+	var t [16]int64
 	for v := range 4 {
-		fv := &f[v]
-		for x := range 4 {
-			mx := &m[x]
-			t[v][x] = mx[0]*fv[0] + mx[1]*fv[1] + mx[2]*fv[2] + mx[3]*fv[3]
+		r := (*[4]int64)(f[v*4 : v*4+4])
+		o := (*[4]int64)(t[v*4 : v*4+4])
+		butterfly4(r, o)
+	}
+	var col, out [4]int64
+	for x := range 4 {
+		col = [4]int64{t[x], t[4+x], t[8+x], t[12+x]}
+		butterfly4(&col, &out)
+		for y := range 4 {
+			b[y*4+x] = int32((out[y] + roundHalf) >> (2 * reducedBits))
 		}
 	}
-	// Columns: out(y, x) = Σ_v M(y, v) t(v, x), descaled with rounding.
-	for y := range 4 {
-		my := &m[y]
-		for x := range 4 {
-			s := my[0]*t[0][x] + my[1]*t[1][x] + my[2]*t[2][x] + my[3]*t[3][x]
-			b[y*4+x] = int32((s + roundHalf) >> (2 * reducedBits))
-		}
-	}
+}
+
+// butterfly4 is the 4-point transform out(i) = Σ_k M(i, k) in(k).
+func butterfly4(in, out *[4]int64) {
+	m := &reduced4
+	dc := m[0][0] * in[0]
+	e2 := m[0][2] * in[2]
+	e0, e1 := dc+e2, dc-e2
+	o0 := m[0][1]*in[1] + m[0][3]*in[3]
+	o1 := m[1][1]*in[1] + m[1][3]*in[3]
+	out[0], out[3] = e0+o0, e0-o0
+	out[1], out[2] = e1+o1, e1-o1
 }
 
 func idct2(b *block, qt *block) {

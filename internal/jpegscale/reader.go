@@ -97,12 +97,18 @@ var unzig = [blockSize]int{
 
 // bits holds the unprocessed bits that have been taken from the byte-stream.
 // The n least significant bits of a form the unread bits, to be read in MSB to
-// LSB order.
+// LSB order. Up to 64 bits are read ahead; whole bytes of them are given
+// back to the byte buffer (see rewindBits) before the buffer is read for
+// anything else.
 type bits struct {
-	a uint32 // accumulator.
-	m uint32 // mask. m==1<<(n-1) when n>0, with m==0 when n==0.
+	a uint64 // accumulator.
 	n int32  // the number of unread bits in a.
 }
+
+// keepBytes is how many of its last bytes fill keeps at the start of the
+// buffer, so that rewindBits can give back the 8 bytes the accumulator
+// may hold, each of which may have been stuffed (0xff 0x00).
+const keepBytes = 16
 
 type decoder struct {
 	r    io.Reader
@@ -158,12 +164,11 @@ func (d *decoder) fill() error {
 	if d.bytes.i != d.bytes.j {
 		panic("jpeg: fill called when unread bytes exist")
 	}
-	// Move the last 2 bytes to the start of the buffer, in case we need
-	// to call unreadByteStuffedByte.
-	if d.bytes.j > 2 {
-		d.bytes.buf[0] = d.bytes.buf[d.bytes.j-2]
-		d.bytes.buf[1] = d.bytes.buf[d.bytes.j-1]
-		d.bytes.i, d.bytes.j = 2, 2
+	// Move the last keepBytes bytes to the start of the buffer, in case
+	// we need to call unreadByteStuffedByte or rewindBits.
+	if d.bytes.j > keepBytes {
+		copy(d.bytes.buf[:keepBytes], d.bytes.buf[d.bytes.j-keepBytes:d.bytes.j])
+		d.bytes.i, d.bytes.j = keepBytes, keepBytes
 	}
 	// Fill in the rest of the buffer.
 	n, err := d.r.Read(d.bytes.buf[d.bytes.j:])
@@ -177,19 +182,31 @@ func (d *decoder) fill() error {
 	return err
 }
 
-// unreadByteStuffedByte undoes the most recent readByteStuffedByte call,
-// giving a byte of data back from d.bits to d.bytes. The Huffman look-up table
-// requires at least 8 bits for look-up, which means that Huffman decoding can
-// sometimes overshoot and read one or two too many bytes. Two-byte overshoot
-// can happen when expecting to read a 0xff 0x00 byte-stuffed byte.
+// unreadByteStuffedByte undoes the most recent, failed, readByteStuffedByte
+// call: the one that met a marker instead of data.
 func (d *decoder) unreadByteStuffedByte() {
 	d.bytes.i -= d.bytes.nUnreadable
 	d.bytes.nUnreadable = 0
-	if d.bits.n >= 8 {
+}
+
+// rewindBits gives the whole bytes of read-ahead data in d.bits back to
+// d.bytes. The Huffman decoder reads ahead, so that it can overshoot the
+// end of the entropy-coded data by several bytes. A byte of data was
+// stuffed (read as 0xff 0x00) exactly when the two bytes before the read
+// position are 0xff 0x00, since 0xff occurs in the data only so.
+func (d *decoder) rewindBits() {
+	for d.bits.n >= 8 {
+		i := d.bytes.i
+		if i >= 2 && d.bytes.buf[i-1] == 0x00 && d.bytes.buf[i-2] == 0xff {
+			i -= 2
+		} else {
+			i--
+		}
+		d.bytes.i = i
 		d.bits.a >>= 8
 		d.bits.n -= 8
-		d.bits.m >>= 8
 	}
+	d.bytes.nUnreadable = 0
 }
 
 // readByte returns the next byte, whether buffered or not buffered. It does
@@ -254,12 +271,7 @@ func (d *decoder) readByteStuffedByte() (x byte, err error) {
 // stuffing.
 func (d *decoder) readFull(p []byte) error {
 	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
+	d.rewindBits()
 
 	for {
 		n := copy(p, d.bytes.buf[d.bytes.i:d.bytes.j])
@@ -278,12 +290,7 @@ func (d *decoder) readFull(p []byte) error {
 // ignore ignores the next n bytes.
 func (d *decoder) ignore(n int) error {
 	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
+	d.rewindBits()
 
 	for {
 		m := d.bytes.j - d.bytes.i

@@ -226,68 +226,18 @@ func (d *decoder) processSOS(n int) error {
 						b = block{}
 					}
 
-					if ah != 0 {
+					switch {
+					case ah != 0:
 						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
 							return err
 						}
-					} else {
-						zig := zigStart
-						if zig == 0 {
-							zig++
-							// Decode the DC coefficient, as specified in section F.2.2.1.
-							value, err := d.decodeHuffman(&d.huff[dcTable][scan[i].td])
-							if err != nil {
-								return err
-							}
-							if value > 16 {
-								return UnsupportedError("excessive DC component")
-							}
-							dcDelta, err := d.receiveExtend(value)
-							if err != nil {
-								return err
-							}
-							dc[compIndex] += dcDelta
-							b[0] = dc[compIndex] << al
+					case !d.progressive:
+						if err := d.decodeBlockFast(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex]); err != nil {
+							return err
 						}
-
-						if zig <= zigEnd && d.eobRun > 0 {
-							d.eobRun--
-						} else {
-							// Decode the AC coefficients, as specified in section F.2.2.2.
-							huff := &d.huff[acTable][scan[i].ta]
-							for ; zig <= zigEnd; zig++ {
-								value, err := d.decodeHuffman(huff)
-								if err != nil {
-									return err
-								}
-								val0 := value >> 4
-								val1 := value & 0x0f
-								if val1 != 0 {
-									zig += int32(val0)
-									if zig > zigEnd {
-										break
-									}
-									ac, err := d.receiveExtend(val1)
-									if err != nil {
-										return err
-									}
-									b[unzig[zig]] = ac << al
-								} else {
-									if val0 != 0x0f {
-										d.eobRun = uint16(1 << val0)
-										if val0 != 0 {
-											bits, err := d.decodeBits(int32(val0))
-											if err != nil {
-												return err
-											}
-											d.eobRun |= uint16(bits)
-										}
-										d.eobRun--
-										break
-									}
-									zig += 0x0f
-								}
-							}
+					default:
+						if err := d.decodeBlock(&b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex], zigStart, zigEnd, al); err != nil {
+							return err
 						}
 					}
 
@@ -563,4 +513,158 @@ func (d *decoder) findRST(expectedRST uint8) error {
 			return err
 		}
 	}
+}
+
+// decodeBlock decodes the coefficients zigStart to zigEnd of one block of a
+// scan that is not a refinement, as specified in sections F.2.2 and G.1.2.
+// dc is the component's DC predictor.
+func (d *decoder) decodeBlock(b *block, dcHuff, acHuff *huffman, dc *int32, zigStart, zigEnd int32, al uint32) error {
+	zig := zigStart
+	if zig == 0 {
+		zig++
+		// Decode the DC coefficient, as specified in section F.2.2.1.
+		value, err := d.decodeHuffman(dcHuff)
+		if err != nil {
+			return err
+		}
+		if value > 16 {
+			return UnsupportedError("excessive DC component")
+		}
+		dcDelta, err := d.receiveExtend(value)
+		if err != nil {
+			return err
+		}
+		*dc += dcDelta
+		b[0] = *dc << al
+	}
+
+	if zig <= zigEnd && d.eobRun > 0 {
+		d.eobRun--
+		return nil
+	}
+	return d.decodeAC(b, acHuff, zig, zigEnd, al)
+}
+
+// decodeAC decodes the AC coefficients from zig to zigEnd of one block, as
+// specified in section F.2.2.2.
+func (d *decoder) decodeAC(b *block, huff *huffman, zig, zigEnd int32, al uint32) error {
+	{
+		for ; zig <= zigEnd; zig++ {
+			value, err := d.decodeHuffman(huff)
+			if err != nil {
+				return err
+			}
+			val0 := value >> 4
+			val1 := value & 0x0f
+			if val1 != 0 {
+				zig += int32(val0)
+				if zig > zigEnd {
+					break
+				}
+				ac, err := d.receiveExtend(val1)
+				if err != nil {
+					return err
+				}
+				b[unzig[zig]] = ac << al
+			} else {
+				if val0 != 0x0f {
+					d.eobRun = uint16(1 << val0)
+					if val0 != 0 {
+						bits, err := d.decodeBits(int32(val0))
+						if err != nil {
+							return err
+						}
+						d.eobRun |= uint16(bits)
+					}
+					d.eobRun--
+					break
+				}
+				zig += 0x0f
+			}
+		}
+	}
+
+	return nil
+}
+
+// decodeBlockFast decodes one block of a sequential scan, as decodeBlock
+// does, but with the bit accumulator in local variables, refilled in bulk,
+// and RECEIVE and EXTEND inlined. It hands over to decodeBlock or decodeAC
+// (the standard library's code) whenever the buffered data runs short, a
+// code is longer than the look-up table, or a rare case comes up, so that
+// it decodes, and fails, exactly as they do.
+func (d *decoder) decodeBlockFast(b *block, dcHuff, acHuff *huffman, dc *int32) error {
+	const zigEnd = blockSize - 1
+	if d.bits.n < 32 {
+		d.fillBits()
+	}
+	if d.bits.n < 32 || dcHuff.nCodes == 0 || acHuff.nCodes == 0 || d.eobRun > 0 {
+		return d.decodeBlock(b, dcHuff, acHuff, dc, 0, zigEnd, 0)
+	}
+	a, n := d.bits.a, d.bits.n
+	v := dcHuff.lut[(a>>uint32(n-lutSize))&0xff]
+	t := uint8(v >> 8)
+	if v == 0 || t > 16 {
+		return d.decodeBlock(b, dcHuff, acHuff, dc, 0, zigEnd, 0)
+	}
+	n -= int32(v&0xff) - 1
+	if t != 0 {
+		s := int32(1) << t
+		x := int32(a>>uint32(n-int32(t))) & (s - 1)
+		n -= int32(t)
+		if x < s>>1 {
+			x += (-1 << t) + 1
+		}
+		*dc += x
+	}
+	b[0] = *dc
+	for zig := int32(1); zig <= zigEnd; zig++ {
+		// 32 bits hold the longest code in the table (8 bits) and the
+		// longest value (16 bits).
+		if n < 32 {
+			d.bits.a, d.bits.n = a, n
+			d.fillBits()
+			a, n = d.bits.a, d.bits.n
+			if n < 32 {
+				return d.decodeAC(b, acHuff, zig, zigEnd, 0)
+			}
+		}
+		v := acHuff.lut[(a>>uint32(n-lutSize))&0xff]
+		if v == 0 {
+			d.bits.a, d.bits.n = a, n
+			return d.decodeAC(b, acHuff, zig, zigEnd, 0)
+		}
+		n -= int32(v&0xff) - 1
+		val0, val1 := int32(v>>12), uint8(v>>8)&0x0f
+		switch {
+		case val1 != 0:
+			zig += val0
+			if zig > zigEnd {
+				d.bits.a, d.bits.n = a, n
+				return nil
+			}
+			s := int32(1) << val1
+			x := int32(a>>uint32(n-int32(val1))) & (s - 1)
+			n -= int32(val1)
+			if x < s>>1 {
+				x += (-1 << val1) + 1
+			}
+			b[unzig[zig]] = x
+		case val0 == 0x0f:
+			zig += 0x0f
+		default:
+			// End of block. An end-of-band run (val0 > 0) has no place in
+			// a sequential scan, but is decoded as decodeAC decodes it.
+			d.eobRun = uint16(1 << val0)
+			if val0 != 0 {
+				d.eobRun |= uint16(a>>uint32(n-val0)) & (1<<uint16(val0) - 1)
+				n -= val0
+			}
+			d.eobRun--
+			d.bits.a, d.bits.n = a, n
+			return nil
+		}
+	}
+	d.bits.a, d.bits.n = a, n
+	return nil
 }

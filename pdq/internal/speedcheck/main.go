@@ -33,6 +33,7 @@ import (
 	"github.com/corona10/goimagehash"
 
 	"github.com/medialabel/medialabel/internal/jpegscale"
+	"github.com/medialabel/medialabel/jpegturbo"
 	"github.com/medialabel/medialabel/pdq"
 )
 
@@ -172,23 +173,49 @@ var pipelines = map[string]pipeline{
 	"fast512":    {decode: scaledDecode(512), phash: fullPHash},
 	"fast256":    {decode: scaledDecode(256), phash: fullPHash},
 	"fast512dec": {decode: scaledDecode(512)},
+	// libjpeg-turbo (build with -tags turbo), at full and reduced scale.
+	"turbo":      {decode: turboDecode(0), phash: fullPHash},
+	"turbo512":   {decode: turboDecode(512), phash: fullPHash},
+	"turbo256":   {decode: turboDecode(256), phash: fullPHash},
+	"turbo-only": {decode: turboDecode(0)},
+}
+
+// denominator returns the largest of 2, 4 and 8 that keeps both sides of
+// the JPEG in data at least minSide, or 1.
+func denominator(data []byte, minSide int) (int, error) {
+	denom := 1
+	if minSide <= 0 {
+		return denom, nil
+	}
+	cfg, err := jpegscale.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range []int{2, 4, 8} {
+		if cfg.Width/n >= minSide && cfg.Height/n >= minSide {
+			denom = n
+		}
+	}
+	return denom, nil
+}
+
+func turboDecode(minSide int) func([]byte) (image.Image, error) {
+	return func(data []byte) (image.Image, error) {
+		denom, err := denominator(data, minSide)
+		if err != nil {
+			return nil, err
+		}
+		return jpegturbo.DecodeBytes(data, denom)
+	}
 }
 
 // scaledDecode decodes with jpegscale at the largest scale denominator
 // (2, 4 or 8) that keeps both sides at least minSide; 0 means full scale.
 func scaledDecode(minSide int) func([]byte) (image.Image, error) {
 	return func(data []byte) (image.Image, error) {
-		denom := 1
-		if minSide > 0 {
-			cfg, err := jpegscale.DecodeConfig(bytes.NewReader(data))
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range []int{2, 4, 8} {
-				if cfg.Width/n >= minSide && cfg.Height/n >= minSide {
-					denom = n
-				}
-			}
+		denom, err := denominator(data, minSide)
+		if err != nil {
+			return nil, err
 		}
 		return jpegscale.Decode(bytes.NewReader(data), denom)
 	}
