@@ -5,21 +5,28 @@
 // caller's reference (an entry key) and a small tag (a region code). Search
 // uses multi-index hashing (Norouzi, Punjani and Fleet, "Fast Search in
 // Hamming Space with Multi-Index Hashing", CVPR 2012): every vector is cut
-// into 16-bit substrings, one posting table per substring position; a query
-// within distance t of a stored vector, with t = m*r + a for m substrings
-// and 0 <= a < m, agrees with it to within r bits on one of the first a+1
+// into m substrings, with one posting table per substring position. A
+// query within distance t of a stored vector, with t = m*r + a and
+// 0 <= a < m, agrees with it to within r bits on one of the first a+1
 // substrings or to within r-1 bits on one of the others (else the distance
 // would be at least (a+1)(r+1) + (m-a-1)r = t+1), so probing the tables at
-// those radii finds every match. When that would cost more than comparing
-// with every vector, the index scans them all instead. Either way the answer is exactly the one
-// an exhaustive comparison gives (Scan).
+// those radii finds every match. Where that would cost more than comparing
+// with every vector, the index scans instead. Either way the answer is
+// exactly the one an exhaustive comparison gives (Scan).
+//
+// The vectors are in two parts. The base is built in bulk (at load, and
+// again when the rest grows): its substrings are about log2(n) bits wide
+// (16 to 22), so that a bucket holds about one vector, and its tables are
+// flat sorted arrays of 32-bit positions. The delta holds the vectors added
+// since, in 16-bit tables whose buckets writes copy one by one.
 //
 // Lookups never take a lock. The index state is an immutable snapshot
 // published through an atomic pointer; writers (serialised among
-// themselves) copy only the posting buckets, chunk headers and storage
-// pages they touch and publish a new snapshot. Vectors are stored packed
-// in pages that later snapshots only ever write past the end of, so a reader holding an
-// older snapshot keeps a consistent view while writes go on.
+// themselves) copy only the delta buckets, chunk headers and page headers
+// they touch, and publish a new snapshot. Vectors are stored packed in
+// pages that later snapshots only ever write past the end of, and removed
+// ones are marked in copied bitmaps, so a reader holding an older snapshot
+// keeps a consistent view while writes go on.
 package index
 
 import (
@@ -92,8 +99,8 @@ type Options struct {
 	Bits int
 	// ExactOnly builds a posting table for the first substring only. Such
 	// an index answers distance 0 (equality) through the table and any
-	// other distance by scanning: for cryptographic hashes, at a sixteenth
-	// of the memory.
+	// other distance by scanning: for cryptographic hashes, with a
+	// twelfth to a sixteenth of the posting memory.
 	ExactOnly bool
 }
 
