@@ -155,30 +155,30 @@ func (s *Server) imageError(c *gin.Context, err error) *apiError {
 }
 
 // fingerprint decodes and hashes an upload within a decode slot.
-func (s *Server) fingerprint(c *gin.Context, data []byte) (medialabel.Fingerprint, *apiError) {
+func (s *Server) fingerprint(c *gin.Context, data []byte) (medialabel.Fingerprint, []medialabel.RegionHash, *apiError) {
 	if s.cfg.Hasher == nil {
-		return medialabel.Fingerprint{}, unavailable("image hashing")
+		return medialabel.Fingerprint{}, nil, unavailable("image hashing")
 	}
 	release, e := s.acquireDecode(c)
 	if e != nil {
-		return medialabel.Fingerprint{}, e
+		return medialabel.Fingerprint{}, nil, e
 	}
 	defer release()
 	start := time.Now()
-	fp, err := s.cfg.Hasher.Fingerprint(c.Request.Context(), data)
+	fp, regions, err := s.cfg.Hasher.Fingerprint(c.Request.Context(), data)
 	s.metrics.observe("fingerprint", start)
 	if err != nil {
-		return fp, s.imageError(c, err)
+		return fp, nil, s.imageError(c, err)
 	}
-	return fp, nil
+	return fp, regions, nil
 }
 
-func (s *Server) lookup(c *gin.Context, fp medialabel.Fingerprint, threshold int) ([]medialabel.Match, *apiError) {
+func (s *Server) lookup(c *gin.Context, fp medialabel.Fingerprint, regions []medialabel.RegionHash, threshold int) ([]medialabel.Match, *apiError) {
 	if s.cfg.Matcher == nil {
 		return nil, unavailable("matching")
 	}
 	start := time.Now()
-	ms, err := s.cfg.Matcher.Match(c.Request.Context(), fp, threshold)
+	ms, err := s.cfg.Matcher.Match(c.Request.Context(), fp, regions, threshold)
 	s.metrics.observe("match", start)
 	if err != nil {
 		return nil, s.internal(c, "match", err)
@@ -246,11 +246,12 @@ func (s *Server) label(c *gin.Context) *apiError {
 	var imgErr *apiError
 	if f.hasImage {
 		var fp medialabel.Fingerprint
-		fp, imgErr = s.fingerprint(c, f.image)
+		var regions []medialabel.RegionHash
+		fp, regions, imgErr = s.fingerprint(c, f.image)
 		f.image = nil
 		if imgErr == nil {
 			resp.Image = imageResult(fp)
-			resp.Matches, imgErr = s.lookup(c, fp, -1)
+			resp.Matches, imgErr = s.lookup(c, fp, regions, -1)
 		}
 	}
 	var cs *medialabel.CaptionScore
@@ -285,7 +286,7 @@ func (s *Server) hash(c *gin.Context) *apiError {
 	if !f.hasImage {
 		return badRequest(`want an "image" file`)
 	}
-	fp, e := s.fingerprint(c, f.image)
+	fp, _, e := s.fingerprint(c, f.image)
 	if e != nil {
 		return e
 	}
@@ -353,7 +354,7 @@ func (s *Server) match(c *gin.Context) *apiError {
 	if err != nil {
 		return badRequest(err.Error())
 	}
-	ms, e := s.lookup(c, medialabel.Fingerprint{Hashes: []medialabel.Hash{h}}, threshold)
+	ms, e := s.lookup(c, medialabel.Fingerprint{Hashes: []medialabel.Hash{h}}, nil, threshold)
 	if e != nil {
 		return e
 	}

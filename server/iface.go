@@ -12,9 +12,12 @@ import (
 // failures with errors wrapping ErrImageTooLarge, ErrImageFormat or
 // ErrImageCorrupt, so that they are answered with the right status.
 type ImageHasher interface {
-	// Fingerprint decodes data once and returns its format, size and
-	// signals, including the PDQ dihedral hashes used for matching.
-	Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, error)
+	// Fingerprint decodes data and returns its format, size and signals,
+	// including the PDQ dihedral hashes used for matching, and the hashes
+	// of the parts of the picture worth looking up on their own (a meme's
+	// picture without its caption bar, one side of a juxtaposition), if
+	// any.
+	Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, []medialabel.RegionHash, error)
 	// Entry decodes data once and returns a bank entry holding its hashes,
 	// region hashes and thumbnail; the caller fills in the label and note.
 	Entry(ctx context.Context, data []byte) (medialabel.Entry, error)
@@ -22,9 +25,10 @@ type ImageHasher interface {
 
 // Matcher looks fingerprints up in every bank.
 type Matcher interface {
-	// Match returns the bank entries near fp, closest first. A negative
-	// threshold selects each signal's default distance.
-	Match(ctx context.Context, fp medialabel.Fingerprint, threshold int) ([]medialabel.Match, error)
+	// Match returns the bank entries near fp or near one of the regions,
+	// closest first. A negative threshold selects each signal's default
+	// distance.
+	Match(ctx context.Context, fp medialabel.Fingerprint, regions []medialabel.RegionHash, threshold int) ([]medialabel.Match, error)
 }
 
 // BankReader reads banks and their entries.

@@ -27,7 +27,7 @@ const (
 	DefaultMaxBodyBytes    = 20 << 20
 	DefaultMaxCaptionBytes = 16 << 10
 	DefaultMaxTexts        = 256
-	DefaultQueueWait       = 500 * time.Millisecond
+	DefaultQueueWait       = time.Second
 	DefaultRequestTimeout  = 30 * time.Second
 	DefaultShutdownTimeout = 20 * time.Second
 )
@@ -60,7 +60,7 @@ type Config struct {
 	// Content-Length (MaxBodyBytes when unknown) before its body is read.
 	UploadBudget int64
 	// QueueWait is how long a request waits for an upload or decode slot
-	// before it is answered 503 with Retry-After (default 500 ms).
+	// before it is answered 503 with Retry-After (default 1 s).
 	QueueWait time.Duration
 	// RequestTimeout bounds the work on one request (default 30 s).
 	RequestTimeout time.Duration

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
+	"image"
+	"image/draw"
 	"io"
 	"net"
 	"net/http"
@@ -67,6 +69,17 @@ func TestFlow(t *testing.T) {
 	}
 	if lr.Image == nil || lr.Image.Format != "jpeg" || lr.Image.Width != 640 || len(lr.Image.PDQ) != 64 || lr.Caption == nil {
 		t.Errorf("image %+v caption %+v", lr.Image, lr.Caption)
+	}
+
+	// The meme set in a larger picture matches through a region.
+	framed := image.NewRGBA(image.Rect(0, 0, 1280, 960))
+	draw.Draw(framed, framed.Bounds(), picture(9, 1280, 960), image.Point{}, draw.Src)
+	draw.Draw(framed, image.Rect(320, 240, 960, 720), meme, image.Point{}, draw.Src)
+	r = e.post(t, "/v1/label", labelKey, file("image", encodeJPEG(t, framed, 80)))
+	lr = server.LabelResponse{}
+	r.json(t, &lr)
+	if r.status != http.StatusOK || len(lr.Labels) != 1 || lr.Labels[0].Region != "centre" || lr.Labels[0].Entry != added.ID {
+		t.Errorf("framed meme: %d %s", r.status, r.body)
 	}
 
 	// A different picture with a clean caption gets no label.
@@ -359,7 +372,7 @@ type slowHasher struct {
 	release chan struct{}
 }
 
-func (h slowHasher) Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, error) {
+func (h slowHasher) Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, []medialabel.RegionHash, error) {
 	h.started <- struct{}{}
 	<-h.release
 	return h.Hasher.Fingerprint(ctx, data)

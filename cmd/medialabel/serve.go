@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -22,6 +23,7 @@ import (
 	"github.com/medialabel/medialabel/hashdb"
 	"github.com/medialabel/medialabel/imagefile"
 	"github.com/medialabel/medialabel/matcher"
+	"github.com/medialabel/medialabel/regions"
 	"github.com/medialabel/medialabel/server"
 )
 
@@ -43,6 +45,7 @@ type serveFlags struct {
 	model      string
 	modelPool  int
 	queueWait  time.Duration
+	regions    bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -74,6 +77,7 @@ flight finish.`,
 	fl.IntVar(&f.maxDecodes, "max-decodes", runtime.GOMAXPROCS(0), "images decoded at once; more uploads wait briefly, then get 503")
 	fl.StringVar(&f.model, "model", "", "caption model (.onnx); default: the bundled model")
 	fl.IntVar(&f.modelPool, "model-pool", runtime.GOMAXPROCS(0), "caption model instances")
+	fl.BoolVar(&f.regions, "regions", true, "also look up the regions of an upload (a meme's picture without its caption bar, each side of a juxtaposition)")
 	fl.DurationVar(&f.queueWait, "queue-wait", server.DefaultQueueWait, "how long a request waits for a decode or upload slot before 503")
 	return cmd
 }
@@ -108,7 +112,7 @@ func runServe(ctx context.Context, g *globals, f serveFlags) error {
 	}
 	g.logger.Info("caption model ready", "pool", classifier.PoolSize(), "took", time.Since(start).Round(time.Millisecond))
 
-	hasher, err := newServeHasher(f.maxDecodes, imagefile.Decoder{MaxPixels: f.maxPixels, MaxBytes: maxBody})
+	hasher, err := newServeHasher(f.maxDecodes, imagefile.Decoder{MaxPixels: f.maxPixels, MaxBytes: maxBody}, f.regions)
 	if err != nil {
 		return err
 	}
@@ -197,11 +201,12 @@ type serveHasher struct {
 }
 
 type pooledHasher struct {
-	query *fingerprint.Hasher // pdq (with its rotations and mirrors), phash, md5
-	whole *fingerprint.Hasher // a new bank entry's pdq, phash, md5
+	query  *fingerprint.Hasher // pdq (with its rotations and mirrors), phash, md5
+	region *fingerprint.Hasher // the PDQ of a query's regions; nil: none
+	whole  *fingerprint.Hasher // a new bank entry's pdq, phash, md5
 }
 
-func newServeHasher(n int, dec imagefile.Decoder) (*serveHasher, error) {
+func newServeHasher(n int, dec imagefile.Decoder, withRegions bool) (*serveHasher, error) {
 	h := &serveHasher{pool: make(chan *pooledHasher, n), decoder: dec}
 	for range n {
 		q, err := fingerprint.New(fingerprint.Options{Dihedral: true, Decoder: dec})
@@ -212,7 +217,13 @@ func newServeHasher(n int, dec imagefile.Decoder) (*serveHasher, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.pool <- &pooledHasher{query: q, whole: whole}
+		p := &pooledHasher{query: q, whole: whole}
+		if withRegions {
+			if p.region, err = fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}, Decoder: dec}); err != nil {
+				return nil, err
+			}
+		}
+		h.pool <- p
 	}
 	return h, nil
 }
@@ -226,15 +237,43 @@ func (h *serveHasher) get(ctx context.Context) (*pooledHasher, error) {
 	}
 }
 
-// Fingerprint implements server.ImageHasher.
-func (h *serveHasher) Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, error) {
+// Fingerprint implements server.ImageHasher: the picture's signals, and
+// the PDQ of the candidate regions that package regions finds in it (a
+// meme's picture without its caption bar or frame, each side of a
+// juxtaposition), as the match command looks them up.
+func (h *serveHasher) Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, []medialabel.RegionHash, error) {
 	p, err := h.get(ctx)
 	if err != nil {
-		return medialabel.Fingerprint{}, err
+		return medialabel.Fingerprint{}, nil, err
 	}
 	defer func() { h.pool <- p }()
-	fp, err := p.query.HashBytes(ctx, data)
-	return fp, imageError(err)
+	if p.region == nil {
+		fp, err := p.query.HashBytes(ctx, data)
+		return fp, nil, imageError(err)
+	}
+	// One decode serves the whole picture and its regions.
+	im, err := h.decoder.DecodeBytes(data)
+	if err != nil {
+		return medialabel.Fingerprint{}, nil, imageError(err)
+	}
+	fp, err := p.query.HashImage(ctx, im.Image)
+	if err != nil {
+		return fp, nil, imageError(err)
+	}
+	sum := md5.Sum(data)
+	fp.Format, fp.Width, fp.Height = im.Format, im.Width, im.Height
+	fp.Hashes = append(fp.Hashes, medialabel.Hash{Signal: medialabel.MD5, Value: sum[:]})
+	var rs []medialabel.RegionHash
+	for _, r := range regions.Find(im.Image) {
+		rfp, err := p.region.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
+		if err != nil {
+			return fp, nil, fmt.Errorf("region %s: %w", r.Name, err)
+		}
+		if rh, ok := rfp.Hash(medialabel.PDQ); ok {
+			rs = append(rs, medialabel.RegionHash{Region: r.Name, Hash: rh})
+		}
+	}
+	return fp, rs, nil
 }
 
 // Entry implements server.ImageHasher.
@@ -293,8 +332,11 @@ type matchAdapter struct {
 }
 
 // Match implements server.Matcher.
-func (a matchAdapter) Match(ctx context.Context, fp medialabel.Fingerprint, threshold int) ([]medialabel.Match, error) {
+func (a matchAdapter) Match(ctx context.Context, fp medialabel.Fingerprint, regions []medialabel.RegionHash, threshold int) ([]medialabel.Match, error) {
 	q := matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}
+	for _, r := range regions {
+		q.Regions = append(q.Regions, matcher.Region{Name: r.Region, Hashes: []medialabel.Hash{r.Hash}})
+	}
 	if threshold >= 0 {
 		q.Thresholds = map[medialabel.Signal]int{}
 		for _, h := range fp.Hashes {

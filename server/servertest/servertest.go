@@ -34,10 +34,36 @@ type Hasher struct {
 	MaxPixels int
 }
 
-// Fingerprint implements server.ImageHasher.
-func (h Hasher) Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, error) {
-	fp, _, err := h.decode(data)
-	return fp, err
+// Fingerprint implements server.ImageHasher. The hash of the picture's
+// centre (the middle half of each side) is its one region, "centre".
+func (h Hasher) Fingerprint(ctx context.Context, data []byte) (medialabel.Fingerprint, []medialabel.RegionHash, error) {
+	fp, img, err := h.decode(data)
+	if err != nil {
+		return fp, nil, err
+	}
+	b := img.Bounds()
+	centre := image.Rect(b.Min.X+b.Dx()/4, b.Min.Y+b.Dy()/4, b.Max.X-b.Dx()/4, b.Max.Y-b.Dy()/4)
+	if centre.Empty() {
+		return fp, nil, nil
+	}
+	sub := subImage(img, centre)
+	return fp, []medialabel.RegionHash{{Region: "centre", Hash: medialabel.Hash{Signal: medialabel.PDQ, Value: averageHash(sub)}}}, nil
+}
+
+// subImage returns the part r of img.
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			dst.Set(x, y, img.At(r.Min.X+x, r.Min.Y+y))
+		}
+	}
+	return dst
 }
 
 // Entry implements server.ImageHasher.
@@ -238,8 +264,20 @@ func (b *Banks) DeleteEntry(ctx context.Context, bank, id string) error {
 	return fmt.Errorf("entry %s in bank %s: %w", id, bank, medialabel.ErrNotFound)
 }
 
-// Match implements server.Matcher by comparing with every entry.
-func (b *Banks) Match(ctx context.Context, fp medialabel.Fingerprint, threshold int) ([]medialabel.Match, error) {
+// Match implements server.Matcher by comparing with every entry; a match
+// through a region names it.
+func (b *Banks) Match(ctx context.Context, fp medialabel.Fingerprint, regions []medialabel.RegionHash, threshold int) ([]medialabel.Match, error) {
+	type query struct {
+		h      medialabel.Hash
+		region string
+	}
+	qs := make([]query, 0, len(fp.Hashes)+len(regions))
+	for _, h := range fp.Hashes {
+		qs = append(qs, query{h: h})
+	}
+	for _, r := range regions {
+		qs = append(qs, query{h: r.Hash, region: r.Region})
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := []medialabel.Match{}
@@ -247,22 +285,19 @@ func (b *Banks) Match(ctx context.Context, fp medialabel.Fingerprint, threshold 
 		for _, e := range es {
 			best := -1
 			var bm medialabel.Match
-			for _, q := range fp.Hashes {
+			for _, q := range qs {
 				for _, h := range e.Hashes {
-					if h.Signal != q.Signal {
-						continue
-					}
-					d, err := medialabel.Distance(q, h)
+					d, err := medialabel.Distance(q.h, h)
 					if err != nil {
-						continue
+						continue // another signal
 					}
 					t := threshold
 					if t < 0 {
-						t = defaultThreshold(q.Signal)
+						t = defaultThreshold(q.h.Signal)
 					}
 					if d <= t && (best < 0 || d < best) {
 						best = d
-						bm = medialabel.Match{Bank: e.Bank, Entry: e.ID, Label: e.Label, Signal: q.Signal, Distance: d}
+						bm = medialabel.Match{Bank: e.Bank, Entry: e.ID, Label: e.Label, Signal: q.h.Signal, Distance: d, Region: q.region}
 					}
 				}
 			}

@@ -30,9 +30,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/disintegration/imaging"
+
+	"github.com/medialabel/medialabel"
 	"github.com/medialabel/medialabel/fingerprint"
+	"github.com/medialabel/medialabel/imagefile"
 	"github.com/medialabel/medialabel/loadtest"
 	"github.com/medialabel/medialabel/model"
+	"github.com/medialabel/medialabel/regions"
 )
 
 const caption = "這些蟑螂應該被清除"
@@ -47,6 +52,7 @@ func main() {
 		runs     = flag.Int("runs", 3, "repetitions of each throughput phase (the median is reported)")
 		phases   = flag.String("phases", "label,match,flood", "phases to run")
 		floodN   = flag.Int("flood", 100, "concurrent 20 MB uploads in the flood phase")
+		regs     = flag.Bool("regions", true, "serve with --regions (look up an upload's regions too) and include them in the baseline")
 	)
 	flag.Parse()
 	log.SetFlags(0)
@@ -61,7 +67,7 @@ func main() {
 
 	var srv *server
 	if *serveBin != "" {
-		if srv, err = startServer(ctx, *serveBin); err != nil {
+		if srv, err = startServer(ctx, *serveBin, "--regions="+strconv.FormatBool(*regs)); err != nil {
 			log.Fatal(err)
 		}
 		defer srv.stop()
@@ -94,8 +100,8 @@ func main() {
 		conc := 2 * runtime.GOMAXPROCS(0)
 		var ratios, maxes []float64
 		for range max(*runs, 1) {
-			base := measureBaseline(ctx, img, conc, *dur)
-			log.Printf("baseline (in-process hash + classify, %d workers): %.1f images/s", conc, base)
+			base := measureBaseline(ctx, img, conc, *regs, *dur)
+			log.Printf("baseline (in-process hash + classify, regions %v, %d workers): %.1f images/s", *regs, conc, base)
 			rate := phase(ctx, client, "label", mk, conc, *dur, 1)
 			ratios, maxes = append(ratios, rate/base), append(maxes, rate)
 			log.Printf("label: %.2fx the in-process baseline", rate/base)
@@ -153,9 +159,11 @@ func median(n int, f func() float64) float64 {
 	return xs[len(xs)/2]
 }
 
-// measureBaseline hashes and classifies img in-process, as the CLI does,
-// with workers goroutines, for d; it returns images a second.
-func measureBaseline(ctx context.Context, img []byte, workers int, d time.Duration) float64 {
+// measureBaseline hashes and classifies img in-process, as the CLI does
+// (`medialabel match`, with the PDQ of the regions package's candidate
+// regions when withRegions, then `medialabel classify`), with workers
+// goroutines, for d; it returns images a second.
+func measureBaseline(ctx context.Context, img []byte, workers int, withRegions bool, d time.Duration) float64 {
 	clf, err := model.OpenDefault(ctx, model.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -171,12 +179,28 @@ func measureBaseline(ctx context.Context, img []byte, workers int, d time.Durati
 		if err != nil {
 			log.Fatal(err)
 		}
+		rh, err := fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}})
+		if err != nil {
+			log.Fatal(err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				if _, err := h.HashBytes(ctx, img); err != nil {
 					return
+				}
+				if withRegions {
+					var dec imagefile.Decoder
+					im, err := dec.DecodeBytes(img)
+					if err != nil {
+						return
+					}
+					for _, r := range regions.Find(im.Image) {
+						if _, err := rh.HashImage(ctx, imaging.Crop(im.Image, r.Rect)); err != nil {
+							return
+						}
+					}
 				}
 				if _, err := clf.Classify(ctx, []string{caption}); err != nil {
 					return
@@ -274,7 +298,7 @@ type server struct {
 	dir string
 }
 
-func startServer(ctx context.Context, bin string) (*server, error) {
+func startServer(ctx context.Context, bin string, args ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -285,7 +309,7 @@ func startServer(ctx context.Context, bin string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", filepath.Join(dir, "load.db"), "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--db", filepath.Join(dir, "load.db"), "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), "MEDIALABEL_API_KEYS=")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
