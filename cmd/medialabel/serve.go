@@ -204,6 +204,7 @@ type pooledHasher struct {
 	query  *fingerprint.Hasher // pdq (with its rotations and mirrors), phash, md5
 	region *fingerprint.Hasher // the PDQ of a query's regions; nil: none
 	whole  *fingerprint.Hasher // a new bank entry's pdq, phash, md5
+	crop   *fingerprint.Hasher // the PDQ of its crops
 }
 
 func newServeHasher(n int, dec imagefile.Decoder, withRegions bool) (*serveHasher, error) {
@@ -217,7 +218,11 @@ func newServeHasher(n int, dec imagefile.Decoder, withRegions bool) (*serveHashe
 		if err != nil {
 			return nil, err
 		}
-		p := &pooledHasher{query: q, whole: whole}
+		crop, err := fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}, Decoder: dec})
+		if err != nil {
+			return nil, err
+		}
+		p := &pooledHasher{query: q, whole: whole, crop: crop}
 		if withRegions {
 			if p.region, err = fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}, Decoder: dec}); err != nil {
 				return nil, err
@@ -292,6 +297,17 @@ func (h *serveHasher) Entry(ctx context.Context, data []byte) (medialabel.Entry,
 		return medialabel.Entry{}, imageError(err)
 	}
 	e := medialabel.Entry{Hashes: fp.Hashes}
+	// The PDQ of the picture's centre and one-sided crops, so that a
+	// cropped copy still matches, as `medialabel db add` stores them.
+	for _, r := range regions.Crops(im.Image.Bounds(), regions.DefaultCut) {
+		rfp, err := p.crop.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
+		if err != nil {
+			return medialabel.Entry{}, fmt.Errorf("region %s: %w", r.Name, err)
+		}
+		if rh, ok := rfp.Hash(medialabel.PDQ); ok {
+			e.Regions = append(e.Regions, medialabel.RegionHash{Region: r.Name, Hash: rh})
+		}
+	}
 	t := imaging.Fit(im.Image, entryThumbnailSide, entryThumbnailSide, imaging.Lanczos)
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, t, &jpeg.Options{Quality: 80}); err != nil {
