@@ -105,8 +105,9 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		// The writer keeps a larger page cache and its statement
 		// journals in memory: a large import then spills less to disk
-		// before it commits.
-		q += "&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"
+		// before it commits. After a checkpoint the WAL file, which a
+		// large import grows, is cut back to 64 MiB.
+		q += "&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)&_pragma=journal_size_limit(67108864)"
 	}
 	return "file:" + esc + "?" + q
 }

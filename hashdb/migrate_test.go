@@ -36,6 +36,7 @@ func TestSettings(t *testing.T) {
 		{db.w, "synchronous", "2"}, // FULL
 		{db.w, "foreign_keys", "1"},
 		{db.w, "busy_timeout", "10000"},
+		{db.w, "journal_size_limit", "67108864"},
 		{db.r, "journal_mode", "wal"},
 		{db.r, "query_only", "1"},
 		{db.r, "busy_timeout", "10000"},
