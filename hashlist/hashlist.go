@@ -72,7 +72,8 @@ type Record struct {
 	Hashes []medialabel.Hash
 	// Regions holds hashes of parts of the picture (jsonl only).
 	Regions []medialabel.RegionHash
-	// PDQQuality is PDQ's quality score, or -1 if the list does not give it.
+	// PDQQuality is PDQ's quality score, or -1 if the list does not give
+	// it; a Writer leaves a negative quality out.
 	PDQQuality int
 	// Dihedral holds the PDQ hashes of the rotations and mirrors, when the
 	// list gives them.
@@ -81,8 +82,8 @@ type Record struct {
 
 // A LineError is an error in one line of a list.
 type LineError struct {
-	Line int
-	Err  error
+	Line int   // 1-based
+	Err  error // what is wrong with the line
 }
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
