@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -67,10 +69,13 @@ func TestLoadAPIKeys(t *testing.T) {
 	}
 }
 
-// TestServe runs `medialabel serve` on a fresh store: it must start,
-// answer, and stop cleanly when its context is cancelled.
+// TestServe runs `medialabel serve` with the real store, matcher, hashers
+// and model: an admin adds a picture to a bank, a re-encoded copy with a
+// dehumanizing caption gets both labels, and the server stops cleanly
+// when its context is cancelled.
 func TestServe(t *testing.T) {
-	t.Setenv("MEDIALABEL_API_KEYS", "")
+	const labelKey, adminKey = "label-0123456789abcdef", "admin-0123456789abcdef"
+	t.Setenv("MEDIALABEL_API_KEYS", "label:"+labelKey+",admin:"+adminKey)
 	dir := t.TempDir()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -101,38 +106,70 @@ func TestServe(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	img, err := os.ReadFile("../../testdata/photos/debian-python3-skimage/coffee.png")
+	f, err := os.Open("../../testdata/photos/debian-python3-skimage/coffee.png")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fw, _ := w.CreateFormFile("image", "coffee.png")
-	fw.Write(img)
-	w.WriteField("label", "demo.coffee")
-	w.Close()
-	resp, err = http.Post(base+"/v1/banks/demo/entries", w.FormDataContentType(), &body)
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("add entry: %v %v", resp, err)
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	resp.Body.Close()
+	var orig, reencoded bytes.Buffer
+	png.Encode(&orig, img)
+	jpeg.Encode(&reencoded, img, &jpeg.Options{Quality: 60})
 
-	body.Reset()
-	w = multipart.NewWriter(&body)
-	fw, _ = w.CreateFormFile("image", "coffee.png")
-	fw.Write(img)
-	w.Close()
-	resp, err = http.Post(base+"/v1/label", w.FormDataContentType(), &body)
-	if err != nil {
-		t.Fatal(err)
+	post := func(path, key string, fields map[string]string, image []byte) *http.Response {
+		t.Helper()
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		if image != nil {
+			fw, _ := w.CreateFormFile("image", "upload")
+			fw.Write(image)
+		}
+		for k, v := range fields {
+			w.WriteField(k, v)
+		}
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, base+path, &body)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
 	}
+
+	add := map[string]string{"label": "demo.coffee"}
+	for _, tc := range []struct {
+		key    string
+		status int
+	}{{"", 401}, {labelKey, 403}, {adminKey, 201}} {
+		resp := post("/v1/banks/demo/entries", tc.key, add, orig.Bytes())
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("add entry with key %q: %d, want %d", tc.key, resp.StatusCode, tc.status)
+		}
+	}
+
+	resp = post("/v1/label", labelKey, map[string]string{"caption": "這些蟑螂應該被清除"}, reencoded.Bytes())
 	var lr struct {
 		Labels []struct{ Name, Label string }
 	}
 	json.NewDecoder(resp.Body).Decode(&lr)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || len(lr.Labels) != 1 || lr.Labels[0].Label != "demo.coffee" {
+	names := map[string]string{}
+	for _, l := range lr.Labels {
+		names[l.Name] = l.Label
+	}
+	if resp.StatusCode != 200 || names["propaganda_meme"] != "demo.coffee" || len(lr.Labels) != 2 {
 		t.Errorf("label: %d %+v", resp.StatusCode, lr)
+	}
+	if _, ok := names["dehumanizing_language"]; !ok {
+		t.Errorf("label: no dehumanizing_language in %+v", lr)
 	}
 
 	cancel()
