@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"hash/crc32"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -15,6 +18,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medialabel/medialabel/imagefile"
+	"github.com/medialabel/medialabel/server"
 )
 
 func TestParseSize(t *testing.T) {
@@ -190,5 +196,62 @@ func TestServeRefusesOpenAddrWithoutKeys(t *testing.T) {
 		strings.NewReader(""), io.Discard, &stderr)
 	if c != exitUsage || !strings.Contains(stderr.String(), "not loopback") {
 		t.Errorf("exit %d, stderr %q", c, stderr.String())
+	}
+}
+
+// pngHeader is the start of a PNG declaring w×h pixels.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 6
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// TestServeHasherErrors checks that the real decoder's failures reach the
+// server as the kinds it answers 413, 415 and 422 for.
+func TestServeHasherErrors(t *testing.T) {
+	h, err := newServeHasher(1, imagefile.Decoder{MaxPixels: 10_000_000, MaxBytes: 1 << 20}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, err := os.ReadFile("../../testdata/photos/debian-python3-skimage/rocket.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		kind error
+	}{
+		{"garbage", []byte("hello, this is not an image"), server.ErrImageFormat},
+		{"truncated jpeg", photo[:len(photo)/2], server.ErrImageCorrupt},
+		{"pixel bomb", pngHeader(100_000, 100_000), server.ErrImageTooLarge},
+		{"over the byte limit", append(photo, make([]byte, 1<<20)...), server.ErrImageTooLarge},
+		{"photo", photo, nil},
+	} {
+		fp, _, err := h.Fingerprint(context.Background(), tc.data)
+		if tc.kind == nil {
+			if err != nil || fp.Format != "jpeg" || len(fp.Hashes) < 3 || len(fp.Dihedral) != 7 {
+				t.Errorf("%s: %+v %v", tc.name, fp, err)
+			}
+			continue
+		}
+		if !errors.Is(err, tc.kind) {
+			t.Errorf("%s: error %v, want %v", tc.name, err, tc.kind)
+		}
+		if _, err := h.Entry(context.Background(), tc.data); !errors.Is(err, tc.kind) {
+			t.Errorf("%s: Entry error %v, want %v", tc.name, err, tc.kind)
+		}
+	}
+	e, err := h.Entry(context.Background(), photo)
+	if err != nil || len(e.Regions) == 0 || len(e.Thumbnail) == 0 {
+		t.Errorf("entry: %d regions, %d bytes of thumbnail, %v", len(e.Regions), len(e.Thumbnail), err)
 	}
 }
