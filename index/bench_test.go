@@ -228,3 +228,30 @@ func percentiles(ds []time.Duration) [2]time.Duration {
 	slices.Sort(ds)
 	return [2]time.Duration{ds[len(ds)/2], ds[len(ds)*99/100]}
 }
+
+// BenchmarkAddRemove1M is one Add and one Remove of a single vector in an
+// index of a million, and, as the baseline, one Search.
+func BenchmarkAddRemove1M(b *testing.B) {
+	syn := newSynthetic(b, 1_000_000, 1000)
+	rng := rand.New(rand.NewPCG(8, 8))
+	b.Run("search", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			syn.x.Search(syn.queries[i%len(syn.queries):i%len(syn.queries)+1], 31)
+			i++
+		}
+	})
+	b.Run("add+remove", func(b *testing.B) {
+		for b.Loop() {
+			it := Item{Ref: -1, Vec: randomVec(rng, 256)}
+			syn.x.Add(it)
+			syn.x.Remove(it)
+		}
+	})
+	b.Run("add+removeRefs", func(b *testing.B) {
+		for b.Loop() {
+			syn.x.Add(Item{Ref: -2, Vec: randomVec(rng, 256)})
+			syn.x.RemoveRefs(-2)
+		}
+	})
+}

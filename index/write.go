@@ -168,16 +168,20 @@ func (x *Index) RemoveRefs(refs ...int64) int {
 	if len(refs) == 0 {
 		return 0
 	}
-	set := make(map[int64]bool, len(refs))
-	for _, r := range refs {
-		set[r] = true
+	wanted := func(ref int64) bool { return slices.Contains(refs, ref) }
+	if len(refs) > 8 {
+		set := make(map[int64]bool, len(refs))
+		for _, r := range refs {
+			set[r] = true
+		}
+		wanted = func(ref int64) bool { return set[ref] }
 	}
 	return x.remove(func(s *Snapshot) []uint32 {
 		var dead []uint32
 		for pi, pg := range s.pages {
 			base := uint32(pi) << pageBits
 			for j, ref := range pg.refs[:min(int(s.n-base), pageSize)] {
-				if set[ref] && !s.isDead(base+uint32(j)) {
+				if (ref == refs[0] || len(refs) > 1 && wanted(ref)) && !s.isDead(base+uint32(j)) {
 					dead = append(dead, base+uint32(j))
 				}
 			}
