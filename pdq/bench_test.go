@@ -2,29 +2,37 @@ package pdq
 
 import (
 	"image"
-	"math/rand/v2"
+	"image/draw"
+	"image/jpeg"
+	"os"
 	"testing"
 )
 
 const benchW, benchH = 2560, 1600
 
-func benchYCbCr() *image.YCbCr {
-	r := rand.New(rand.NewPCG(9, 10))
-	m := image.NewYCbCr(image.Rect(0, 0, benchW, benchH), image.YCbCrSubsampleRatio420)
-	for _, p := range [][]byte{m.Y, m.Cb, m.Cr} {
-		for i := range p {
-			p[i] = byte(r.Uint32())
-		}
+// benchYCbCr returns a 2560x1600 4:2:0 photo, as image/jpeg decodes it.
+func benchYCbCr(b *testing.B) *image.YCbCr {
+	f, err := os.Open("../testdata/photos/debian-mate-backgrounds/Aqua.jpg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, ok := img.(*image.YCbCr)
+	if !ok || m.Bounds().Dx() != benchW || m.Bounds().Dy() != benchH || m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		b.Fatalf("want a %dx%d 4:2:0 *image.YCbCr, got %T %v", benchW, benchH, img, img.Bounds())
 	}
 	return m
 }
 
-func benchRGBA() *image.RGBA {
-	r := rand.New(rand.NewPCG(9, 10))
-	m := image.NewRGBA(image.Rect(0, 0, benchW, benchH))
-	for i := range m.Pix {
-		m.Pix[i] = byte(r.Uint32())
-	}
+// benchRGBA returns the same photo as *image.RGBA.
+func benchRGBA(b *testing.B) *image.RGBA {
+	src := benchYCbCr(b)
+	m := image.NewRGBA(src.Bounds())
+	draw.Draw(m, m.Bounds(), src, image.Point{}, draw.Src)
 	return m
 }
 
@@ -34,7 +42,7 @@ func benchPixels(b *testing.B, n int) {
 }
 
 func BenchmarkLumaYCbCr420(b *testing.B) {
-	img := benchYCbCr()
+	img := benchYCbCr(b)
 	dst := Luma(img, nil)
 	benchPixels(b, benchW*benchH)
 	for b.Loop() {
@@ -43,7 +51,7 @@ func BenchmarkLumaYCbCr420(b *testing.B) {
 }
 
 func BenchmarkLumaRGBA(b *testing.B) {
-	img := benchRGBA()
+	img := benchRGBA(b)
 	dst := Luma(img, nil)
 	benchPixels(b, benchW*benchH)
 	for b.Loop() {
@@ -54,7 +62,7 @@ func BenchmarkLumaRGBA(b *testing.B) {
 // BenchmarkJarosz is the blur and decimation to 64x64 of a luma image,
 // which the streamed filter does in one go.
 func BenchmarkJarosz(b *testing.B) {
-	luma := Luma(benchYCbCr(), nil)
+	luma := Luma(benchYCbCr(b), nil)
 	var h Hasher
 	h.slice = sliceRows{luma, benchW}
 	benchPixels(b, benchW*benchH)
@@ -63,35 +71,42 @@ func BenchmarkJarosz(b *testing.B) {
 	}
 }
 
+// BenchmarkBoxRow is the first row pass, on four rows.
 func BenchmarkBoxRow(b *testing.B) {
-	luma := Luma(benchYCbCr(), nil)[:benchW]
-	out := make([]float32, benchW)
+	luma := Luma(benchYCbCr(b), nil)
+	var in, out [group][]float32
+	for k := range group {
+		in[k], out[k] = luma[k*benchW:(k+1)*benchW], make([]float32, benchW)
+	}
 	w := jaroszWindow(benchW, 64)
-	benchPixels(b, benchW)
+	benchPixels(b, group*benchW)
 	for b.Loop() {
-		boxRow(luma, out, w)
+		boxRow4(&in, &out, w)
 	}
 }
 
-// BenchmarkDecimate is the second row pass, which divides only at the
-// sampled columns.
+// BenchmarkDecimate is the second row pass, on four rows, which divides
+// only at the sampled columns.
 func BenchmarkDecimate(b *testing.B) {
-	luma := Luma(benchYCbCr(), nil)[:benchW]
-	out := make([]float32, 64)
-	var h Hasher
-	for i := range h.colsIdx {
-		h.colsIdx[i] = int(((float64(i) + 0.5) * float64(benchW)) / 64)
+	luma := Luma(benchYCbCr(b), nil)
+	var in, out [group][]float32
+	for k := range group {
+		in[k], out[k] = luma[k*benchW:(k+1)*benchW], make([]float32, 64)
+	}
+	var cols [64]int
+	for i := range cols {
+		cols[i] = int(((float64(i) + 0.5) * float64(benchW)) / 64)
 	}
 	w := jaroszWindow(benchW, 64)
-	benchPixels(b, benchW)
+	benchPixels(b, group*benchW)
 	for b.Loop() {
-		boxRowSampled(luma, h.colsIdx[:], out, w)
+		boxRowSampled4(&in, cols[:], &out, w)
 	}
 }
 
 func BenchmarkDCT(b *testing.B) {
 	var h Hasher
-	h.HashImage(benchYCbCr())
+	h.HashImage(benchYCbCr(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		dct64To16(&h.b64, &h.b16x64, &h.b16)
@@ -100,7 +115,7 @@ func BenchmarkDCT(b *testing.B) {
 
 func BenchmarkQuality(b *testing.B) {
 	var h Hasher
-	h.HashImage(benchYCbCr())
+	h.HashImage(benchYCbCr(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		quality(&h.b64)
@@ -109,7 +124,7 @@ func BenchmarkQuality(b *testing.B) {
 
 func BenchmarkMedian(b *testing.B) {
 	var h Hasher
-	h.HashImage(benchYCbCr())
+	h.HashImage(benchYCbCr(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		bitsAboveMedian(&h.b16, &h.sorted)
@@ -118,7 +133,7 @@ func BenchmarkMedian(b *testing.B) {
 
 func BenchmarkDihedralBits(b *testing.B) {
 	var h Hasher
-	h.HashImage(benchYCbCr())
+	h.HashImage(benchYCbCr(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		h.dihedral()
@@ -126,7 +141,7 @@ func BenchmarkDihedralBits(b *testing.B) {
 }
 
 func BenchmarkHashImageYCbCr(b *testing.B) {
-	img := benchYCbCr()
+	img := benchYCbCr(b)
 	var h Hasher
 	benchPixels(b, benchW*benchH)
 	for b.Loop() {
@@ -135,7 +150,7 @@ func BenchmarkHashImageYCbCr(b *testing.B) {
 }
 
 func BenchmarkHashImageRGBA(b *testing.B) {
-	img := benchRGBA()
+	img := benchRGBA(b)
 	var h Hasher
 	benchPixels(b, benchW*benchH)
 	for b.Loop() {

@@ -23,112 +23,13 @@ func boxPhases(n, w int) (p1, p2, p3, p4 int) {
 	return half - 1, w - half + 1, n - w, half - 1
 }
 
-// boxRow is the reference box1DFloat along one row, in to out.
-func boxRow(in, out []float32, w int) {
-	n := len(in)
-	p1, p2, p3, p4 := boxPhases(n, w)
-	out = out[:n]
-	var sum float32
-	ri, li, oi := 0, 0, 0
-	for range p1 {
-		sum += in[ri]
-		ri++
-	}
-	cnt := p1
-	for range p2 {
-		sum += in[ri]
-		cnt++
-		out[oi] = sum / float32(cnt)
-		ri++
-		oi++
-	}
-	fc := float32(cnt)
-	if p3 > 0 {
-		add := in[ri : ri+p3]
-		sub := in[li : li+p3]
-		dst := out[oi : oi+p3]
-		for i := range dst {
-			sum += add[i]
-			sum -= sub[i]
-			dst[i] = sum / fc
-		}
-		li += p3
-		oi += p3
-	}
-	for range p4 {
-		sum -= in[li]
-		cnt--
-		out[oi] = sum / float32(cnt)
-		li++
-		oi++
-	}
-}
-
-// boxRowSampled runs the same sums as boxRow but writes only the outputs
-// at the given ascending positions: out[k] is what boxRow would have put
-// at cols[k].
-func boxRowSampled(in []float32, cols []int, out []float32, w int) {
-	n := len(in)
-	p1, p2, p3, p4 := boxPhases(n, w)
-	var sum float32
-	ri, li, oi, k := 0, 0, 0, 0
-	emit := func(cnt int) {
-		for k < len(cols) && cols[k] == oi {
-			out[k] = sum / float32(cnt)
-			k++
-		}
-	}
-	for range p1 {
-		sum += in[ri]
-		ri++
-	}
-	cnt := p1
-	for range p2 {
-		sum += in[ri]
-		cnt++
-		emit(cnt)
-		ri++
-		oi++
-	}
-	// Phase 3, the bulk: run the sums from one sampled column to the next
-	// without checking each position.
-	end3 := oi + p3
-	for oi < end3 {
-		next := end3
-		if k < len(cols) && cols[k] < next {
-			next = cols[k]
-		}
-		for ; oi < next; oi++ {
-			sum += in[ri]
-			sum -= in[li]
-			ri++
-			li++
-		}
-		if oi == end3 {
-			break
-		}
-		sum += in[ri]
-		sum -= in[li]
-		emit(cnt)
-		ri++
-		li++
-		oi++
-	}
-	for range p4 {
-		sum -= in[li]
-		cnt--
-		emit(cnt)
-		li++
-		oi++
-	}
-}
-
 // colBox is the reference box1DFloat applied down every column at once, fed
-// one row at a time. It keeps the last w+1 input rows in a ring.
+// one row at a time. It keeps the last w+1 input rows, and room for the
+// next group of rows, in a ring.
 type colBox struct {
 	width, n, w    int
 	p1, p2, p3, p4 int
-	ring           []float32 // (w+1) rows of width
+	ring           []float32 // ringRows(w) rows of width
 	sums           []float32
 	pushed         int // input rows pushed so far
 	drained        int // phase-4 outputs produced so far
@@ -137,16 +38,28 @@ type colBox struct {
 func (c *colBox) reset(width, n, w int) {
 	c.width, c.n, c.w = width, n, w
 	c.p1, c.p2, c.p3, c.p4 = boxPhases(n, w)
-	c.ring = grow(c.ring, (w+1)*width)
+	c.ring = grow(c.ring, ringRows(w)*width)
 	c.sums = grow(c.sums, width)
 	clear(c.sums)
 	c.pushed, c.drained = 0, 0
 }
 
-// slot returns the buffer the next input row is to be written into.
-func (c *colBox) slot() []float32 {
-	r := c.pushed % (c.w + 1)
+// group is the number of rows the row filters work on at once.
+const group = 4
+
+// ringRows is the number of rows a colBox with window w keeps.
+func ringRows(w int) int { return w + group }
+
+// ringRow returns input row i in the ring.
+func (c *colBox) ringRow(i int) []float32 {
+	r := i % ringRows(c.w)
 	return c.ring[r*c.width : (r+1)*c.width]
+}
+
+// slot returns the buffer input row pushed+k (k < group) is to be written
+// into.
+func (c *colBox) slot(k int) []float32 {
+	return c.ringRow(c.pushed + k)
 }
 
 // nextOut returns the index of the output row the next push will produce,
@@ -163,7 +76,7 @@ func (c *colBox) nextOut() int {
 // otherwise it returns -1.
 func (c *colBox) push(out []float32) int {
 	ri := c.pushed
-	in := c.slot()
+	in := c.ringRow(ri)
 	sums := c.sums[:len(in)]
 	c.pushed++
 	switch {
@@ -181,16 +94,22 @@ func (c *colBox) push(out []float32) int {
 		}
 		return ri - c.p1
 	default:
-		li := ri - c.w
-		r := li % (c.w + 1)
-		sub := c.ring[r*c.width : (r+1)*c.width]
+		sub := c.ringRow(ri - c.w)
 		sub = sub[:len(in)]
+		if out == nil {
+			for j, v := range in {
+				s := sums[j] + v
+				sums[j] = s - sub[j]
+			}
+			return ri - c.p1
+		}
+		out = out[:len(in)]
+		fw := float32(c.w)
 		for j, v := range in {
 			s := sums[j] + v
-			sums[j] = s - sub[j]
-		}
-		if out != nil {
-			divRow(out, sums, float32(c.w))
+			s -= sub[j]
+			sums[j] = s
+			out[j] = s / fw
 		}
 		return ri - c.p1
 	}
@@ -213,9 +132,7 @@ func (c *colBox) drain(out []float32) int {
 	if c.drained >= c.p4 {
 		return -1
 	}
-	li := c.p3 + c.drained
-	r := li % (c.w + 1)
-	sub := c.ring[r*c.width : (r+1)*c.width]
+	sub := c.ringRow(c.p3 + c.drained)
 	sums := c.sums[:len(sub)]
 	for j, v := range sub {
 		sums[j] -= v
@@ -242,4 +159,132 @@ func grow(s []float32, n int) []float32 {
 		return s[:n]
 	}
 	return make([]float32, n)
+}
+
+// boxRow4 is the reference box1DFloat along four rows at once, in to out:
+// the same operations on each row, interleaved, so that the four running
+// sums proceed in parallel.
+func boxRow4(in, out *[group][]float32, w int) {
+	n := len(in[0])
+	p1, p2, p3, p4 := boxPhases(n, w)
+	i0, i1, i2, i3 := in[0][:n], in[1][:n], in[2][:n], in[3][:n]
+	o0, o1, o2, o3 := out[0][:n], out[1][:n], out[2][:n], out[3][:n]
+	var s0, s1, s2, s3 float32
+	ri, oi := 0, 0
+	for range p1 {
+		s0 += i0[ri]
+		s1 += i1[ri]
+		s2 += i2[ri]
+		s3 += i3[ri]
+		ri++
+	}
+	cnt := p1
+	for range p2 {
+		s0 += i0[ri]
+		s1 += i1[ri]
+		s2 += i2[ri]
+		s3 += i3[ri]
+		cnt++
+		f := float32(cnt)
+		o0[oi], o1[oi], o2[oi], o3[oi] = s0/f, s1/f, s2/f, s3/f
+		ri++
+		oi++
+	}
+	fc := float32(cnt)
+	for li := range p3 {
+		s0 += i0[ri]
+		s0 -= i0[li]
+		s1 += i1[ri]
+		s1 -= i1[li]
+		s2 += i2[ri]
+		s2 -= i2[li]
+		s3 += i3[ri]
+		s3 -= i3[li]
+		o0[oi], o1[oi], o2[oi], o3[oi] = s0/fc, s1/fc, s2/fc, s3/fc
+		ri++
+		oi++
+	}
+	li := max(p3, 0)
+	for range p4 {
+		s0 -= i0[li]
+		s1 -= i1[li]
+		s2 -= i2[li]
+		s3 -= i3[li]
+		cnt--
+		f := float32(cnt)
+		o0[oi], o1[oi], o2[oi], o3[oi] = s0/f, s1/f, s2/f, s3/f
+		li++
+		oi++
+	}
+}
+
+// boxRowSampled4 runs the same sums as boxRow4 but writes only the outputs
+// at the given ascending positions: out[r][k] is what boxRow4 would have
+// put at out[r][cols[k]].
+func boxRowSampled4(in *[group][]float32, cols []int, out *[group][]float32, w int) {
+	n := len(in[0])
+	p1, p2, p3, p4 := boxPhases(n, w)
+	i0, i1, i2, i3 := in[0][:n], in[1][:n], in[2][:n], in[3][:n]
+	o0, o1, o2, o3 := out[0][:len(cols)], out[1][:len(cols)], out[2][:len(cols)], out[3][:len(cols)]
+	var s0, s1, s2, s3 float32
+	ri, li, oi, k := 0, 0, 0, 0
+	emit := func(cnt int) {
+		f := float32(cnt)
+		for k < len(cols) && cols[k] == oi {
+			o0[k], o1[k], o2[k], o3[k] = s0/f, s1/f, s2/f, s3/f
+			k++
+		}
+	}
+	for range p1 {
+		s0 += i0[ri]
+		s1 += i1[ri]
+		s2 += i2[ri]
+		s3 += i3[ri]
+		ri++
+	}
+	cnt := p1
+	for range p2 {
+		s0 += i0[ri]
+		s1 += i1[ri]
+		s2 += i2[ri]
+		s3 += i3[ri]
+		cnt++
+		emit(cnt)
+		ri++
+		oi++
+	}
+	// Phase 3, the bulk: run the sums up to the next sampled column, then
+	// emit it.
+	end3 := oi + p3
+	for oi < end3 {
+		stop := end3
+		if k < len(cols) && cols[k] < end3 {
+			stop = cols[k] + 1
+		}
+		for ; oi < stop; oi++ {
+			s0 += i0[ri]
+			s0 -= i0[li]
+			s1 += i1[ri]
+			s1 -= i1[li]
+			s2 += i2[ri]
+			s2 -= i2[li]
+			s3 += i3[ri]
+			s3 -= i3[li]
+			ri++
+			li++
+		}
+		oi--
+		emit(cnt)
+		oi++
+	}
+	for range p4 {
+		s0 -= i0[li]
+		s1 -= i1[li]
+		s2 -= i2[li]
+		s3 -= i3[li]
+		cnt--
+		emit(cnt)
+		li++
+		oi++
+	}
 }

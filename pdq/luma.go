@@ -97,8 +97,9 @@ func (h *Hasher) downsampleImage(img image.Image, direct64 bool) bool {
 		return false
 	}
 	h.rows.reset(img)
-	h.lumaRow = grow(h.lumaRow, w)
-	h.rows.buf = h.lumaRow
+	for k := range h.rows.buf {
+		h.rows.buf[k] = grow(h.rows.buf[k], w)
+	}
 	if direct64 && w == 64 && ht == 64 {
 		for y := range 64 {
 			copy(h.b64[y*64:(y+1)*64], h.rows.row(y))
@@ -113,8 +114,8 @@ func (h *Hasher) downsampleImage(img image.Image, direct64 bool) bool {
 // imageRows reads an image's luma row by row.
 type imageRows struct {
 	img image.Image
-	buf []float32
-	pal [256]float32 // luma of each palette entry, for *image.Paletted
+	buf [group][]float32 // row y is read into buf[y%group]
+	pal [256]float32     // luma of each palette entry, for *image.Paletted
 }
 
 func (r *imageRows) reset(img image.Image) {
@@ -130,8 +131,9 @@ func (r *imageRows) reset(img image.Image) {
 }
 
 func (r *imageRows) row(y int) []float32 {
-	r.fill(y, r.buf)
-	return r.buf
+	b := r.buf[y%group]
+	r.fill(y, b)
+	return b
 }
 
 // fill writes the luma of row y (counted from the top of the bounds) into
@@ -225,9 +227,29 @@ func ycbcrRow(m *image.YCbCr, y int, dst []float32) {
 	cb, cr := m.Cb[crow:], m.Cr[crow:]
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
-		for i, yy := range yrow {
-			ci := (x0+i)/2 - x0/2
-			dst[i] = ycbcrLuma(yy, cb[ci], cr[ci])
+		if x0 < 0 {
+			// Division rounds toward zero: pixels -1, 0 and 1 share a
+			// sample.
+			for i, yy := range yrow {
+				ci := (x0+i)/2 - x0/2
+				dst[i] = ycbcrLuma(yy, cb[ci], cr[ci])
+			}
+			return
+		}
+		i := 0
+		if x0&1 != 0 {
+			// An odd start shares its chroma sample with no neighbour.
+			dst[0] = ycbcrLuma(yrow[0], cb[0], cr[0])
+			i = 1
+		}
+		ci := (x0+i)/2 - x0/2
+		for ; i+1 < len(yrow); i, ci = i+2, ci+1 {
+			r, g, b := chroma(cb[ci], cr[ci])
+			dst[i] = lumaTerms(yrow[i], r, g, b)
+			dst[i+1] = lumaTerms(yrow[i+1], r, g, b)
+		}
+		if i < len(yrow) {
+			dst[i] = ycbcrLuma(yrow[i], cb[ci], cr[ci])
 		}
 	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
 		for i, yy := range yrow {
@@ -235,27 +257,34 @@ func ycbcrRow(m *image.YCbCr, y int, dst []float32) {
 			dst[i] = ycbcrLuma(yy, cb[ci], cr[ci])
 		}
 	default:
+		cb, cr = cb[:len(yrow)], cr[:len(yrow)]
 		for i, yy := range yrow {
 			dst[i] = ycbcrLuma(yy, cb[i], cr[i])
 		}
 	}
 }
 
-// ycbcrLuma is rgbLuma(color.YCbCrToRGB(y, cb, cr)).
-func ycbcrLuma(y, cb, cr uint8) float32 {
-	yy1 := int32(y) * 0x10101
+// chroma returns the chroma terms of color.YCbCrToRGB's R, G and B.
+func chroma(cb, cr uint8) (r, g, b int32) {
 	cb1 := int32(cb) - 128
 	cr1 := int32(cr) - 128
-	r := yy1 + 91881*cr1
-	g := yy1 - 22554*cb1 - 46802*cr1
-	b := yy1 + 116130*cb1
-	return lumaTab[0][clamp16(r)] + lumaTab[1][clamp16(g)] + lumaTab[2][clamp16(b)]
+	return 91881 * cr1, -22554*cb1 - 46802*cr1, 116130 * cb1
 }
 
-// clamp16 is color.YCbCrToRGB's rounding: v>>16 clamped to 0-255.
+// lumaTerms is ycbcrLuma given the chroma terms.
+func lumaTerms(y uint8, r, g, b int32) float32 {
+	yy1 := int32(y) * 0x10101
+	return lumaTab[0][clamp16(yy1+r)] + lumaTab[1][clamp16(yy1+g)] + lumaTab[2][clamp16(yy1+b)]
+}
+
+// ycbcrLuma is rgbLuma(color.YCbCrToRGB(y, cb, cr)).
+func ycbcrLuma(y, cb, cr uint8) float32 {
+	r, g, b := chroma(cb, cr)
+	return lumaTerms(y, r, g, b)
+}
+
+// clamp16 is color.YCbCrToRGB's rounding, v>>16 clamped to 0-255, without
+// branches.
 func clamp16(v int32) uint8 {
-	if uint32(v)&0xff000000 == 0 {
-		return uint8(v >> 16)
-	}
-	return uint8(^(v >> 31))
+	return uint8(max(0, min(255, v>>16)))
 }

@@ -20,13 +20,13 @@ type Hasher struct {
 	aux    [16 * 16]float32 // a dihedral variant of b16
 	sorted [16 * 16]float32
 
-	rowsIdx, colsIdx [64]int // the sampled rows and columns
-	wr               int     // the window along rows
-	row1             []float32
-	row2             []float32 // the second row pass at the sampled columns
+	rowsIdx, colsIdx [64]int          // the sampled rows and columns
+	wr               int              // the window along rows
+	c1               [group][]float32 // rows of the first column pass
+	nc1              int              // how many rows c1 holds
+	spare            []float32        // output for the unused rows of a group
 	out64            []float32
 	cb1, cb2         colBox
-	lumaRow          []float32 // for images
 	rows             imageRows
 	slice            sliceRows
 }
@@ -105,24 +105,40 @@ func (h *Hasher) downsample(src rowSource, width, height int) {
 		h.colsIdx[i] = int(((float64(i) + 0.5) * float64(width)) / 64)
 	}
 
-	h.row1 = grow(h.row1, width)
-	h.row2 = grow(h.row2, 64)
+	for k := range h.c1 {
+		h.c1[k] = grow(h.c1[k], width)
+	}
 	h.out64 = grow(h.out64, 64)
 	h.cb1.reset(width, height, wc)
 	h.cb2.reset(64, height, wc)
+	h.nc1 = 0
 
-	for y := range height {
-		boxRow(src.row(y), h.cb1.slot(), h.wr)
-		if h.cb1.push(h.row1) >= 0 {
-			h.secondPass()
+	// The first row pass, group rows at a time, into the first column
+	// pass, whose output rows gather in c1.
+	h.spare = grow(h.spare, max(width, 64))
+	var in, out [group][]float32
+	for y := 0; y < height; y += group {
+		g := min(group, height-y)
+		for k := range group {
+			if k < g {
+				in[k], out[k] = src.row(y+k), h.cb1.slot(k)
+			} else {
+				// A short last group: filter the last row again, into
+				// a spare row.
+				in[k], out[k] = in[g-1], h.spare
+			}
+		}
+		boxRow4(&in, &out, h.wr)
+		for range g {
+			if h.cb1.push(h.c1[h.nc1]) >= 0 {
+				h.addC1()
+			}
 		}
 	}
-	for {
-		if h.cb1.drain(h.row1) < 0 {
-			break
-		}
-		h.secondPass()
+	for h.cb1.drain(h.c1[h.nc1]) >= 0 {
+		h.addC1()
 	}
+	h.secondPass()
 	for {
 		o := h.cb2.nextDrain()
 		if o < 0 {
@@ -133,18 +149,41 @@ func (h *Hasher) downsample(src rowSource, width, height int) {
 	}
 }
 
-// secondPass takes the next row of the first column pass (in row1) through the
-// second row pass, at the sampled columns only, and into the second
-// column pass.
+// addC1 counts in the row of the first column pass just written to
+// c1[nc1], and passes c1 on when it is full.
+func (h *Hasher) addC1() {
+	h.nc1++
+	if h.nc1 == group {
+		h.secondPass()
+	}
+}
+
+// secondPass takes the nc1 rows in c1 through the second row pass, at the
+// sampled columns only, and into the second column pass.
 func (h *Hasher) secondPass() {
-	boxRowSampled(h.row1, h.colsIdx[:], h.cb2.slot(), h.wr)
-	o := h.cb2.nextOut()
-	if o < 0 {
-		h.cb2.push(nil)
+	n := h.nc1
+	if n == 0 {
 		return
 	}
-	h.cb2.push(h.wantRow(o))
-	h.storeRow(o)
+	h.nc1 = 0
+	var in, out [group][]float32
+	for k := range group {
+		if k < n {
+			in[k], out[k] = h.c1[k], h.cb2.slot(k)
+		} else {
+			in[k], out[k] = h.c1[n-1], h.spare
+		}
+	}
+	boxRowSampled4(&in, h.colsIdx[:], &out, h.wr)
+	for range n {
+		o := h.cb2.nextOut()
+		if o < 0 {
+			h.cb2.push(nil)
+			continue
+		}
+		h.cb2.push(h.wantRow(o))
+		h.storeRow(o)
+	}
 }
 
 // wantRow returns out64 if output row o of the filter is sampled, else

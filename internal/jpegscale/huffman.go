@@ -15,13 +15,17 @@ const maxCodeLength = 16
 const maxNCodes = 256
 
 // lutSize is the log-2 size of the Huffman decoder's look-up table.
-const lutSize = 8
+const lutSize = 10
+
+// lutMask masks lutSize bits.
+const lutMask = 1<<lutSize - 1
 
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
 	// length is the number of codes in the tree.
 	nCodes int32
-	// lut is the look-up table for the next lutSize bits in the bit-stream.
+	// lut is the look-up table for the next lutSize bits in the bit-stream
+	// (8 in the standard library, 10 here).
 	// The high 8 bits of the uint16 are the encoded value. The low 8 bits
 	// are 1 plus the code length, or 0 if the value is too large to fit in
 	// lutSize bits.
@@ -159,14 +163,14 @@ func (d *decoder) processDHT(n int) error {
 		for i := uint32(0); i < lutSize; i++ {
 			code <<= 1
 			for j := int32(0); j < nCodes[i]; j++ {
-				// The codeLength is 1+i, so shift code by 8-(1+i) to
-				// calculate the high bits for every 8-bit sequence
-				// whose codeLength's high bits matches code.
+				// The codeLength is 1+i, so shift code by lutSize-(1+i)
+				// to calculate the high bits for every lutSize-bit
+				// sequence whose codeLength's high bits matches code.
 				// The high 8 bits of lutValue are the encoded value.
 				// The low 8 bits are 1 plus the codeLength.
-				base := uint8(code << (7 - i))
+				base := code << (lutSize - 1 - i)
 				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
-				for k := uint8(0); k < 1<<(7-i); k++ {
+				for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
 					h.lut[base|k] = lutValue
 				}
 				code++
@@ -201,8 +205,8 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 		return 0, FormatError("uninitialized Huffman table")
 	}
 
-	if d.bits.n < 8 {
-		if err := d.ensureNBits(8); err != nil {
+	if d.bits.n < lutSize {
+		if err := d.ensureNBits(lutSize); err != nil {
 			if err != errMissingFF00 && err != errShortHuffmanData {
 				return 0, err
 			}
@@ -215,7 +219,7 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 			goto slowPath
 		}
 	}
-	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
+	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&lutMask]; v != 0 {
 		n := (v & 0xff) - 1
 		d.bits.n -= int32(n)
 		return uint8(v >> 8), nil

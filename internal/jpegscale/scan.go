@@ -602,7 +602,7 @@ func (d *decoder) decodeBlockFast(b *block, dcHuff, acHuff *huffman, dc *int32) 
 		return d.decodeBlock(b, dcHuff, acHuff, dc, 0, zigEnd, 0)
 	}
 	a, n := d.bits.a, d.bits.n
-	v := dcHuff.lut[(a>>uint32(n-lutSize))&0xff]
+	v := dcHuff.lut[(a>>uint32(n-lutSize))&lutMask]
 	t := uint8(v >> 8)
 	if v == 0 || t > 16 {
 		return d.decodeBlock(b, dcHuff, acHuff, dc, 0, zigEnd, 0)
@@ -619,8 +619,8 @@ func (d *decoder) decodeBlockFast(b *block, dcHuff, acHuff *huffman, dc *int32) 
 	}
 	b[0] = *dc
 	for zig := int32(1); zig <= zigEnd; zig++ {
-		// 32 bits hold the longest code in the table (8 bits) and the
-		// longest value (16 bits).
+		// 32 bits hold the longest code in the table (lutSize bits) and
+		// the longest value (16 bits).
 		if n < 32 {
 			d.bits.a, d.bits.n = a, n
 			d.fillBits()
@@ -629,7 +629,7 @@ func (d *decoder) decodeBlockFast(b *block, dcHuff, acHuff *huffman, dc *int32) 
 				return d.decodeAC(b, acHuff, zig, zigEnd, 0)
 			}
 		}
-		v := acHuff.lut[(a>>uint32(n-lutSize))&0xff]
+		v := acHuff.lut[(a>>uint32(n-lutSize))&lutMask]
 		if v == 0 {
 			d.bits.a, d.bits.n = a, n
 			return d.decodeAC(b, acHuff, zig, zigEnd, 0)

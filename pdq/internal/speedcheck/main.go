@@ -22,6 +22,7 @@ import (
 	"image/jpeg"
 	"io/fs"
 	"log"
+	"math/bits"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,11 +273,12 @@ func work(name string, files []string) error {
 	return err
 }
 
-// printDistances prints, for each file, its size and the PDQ distance
-// between the full-size image/jpeg decode and each reduced-scale decode.
+// printDistances prints, for each file, its size and the PDQ and pHash
+// distances between the full-size image/jpeg decode and each
+// reduced-scale decode.
 func printDistances(files []string) error {
 	var h pdq.Hasher
-	fmt.Println("file\twidth\theight\tquality\td2\td4\td8")
+	fmt.Println("file\twidth\theight\tquality\tpdq_d2\tpdq_d4\tpdq_d8\tphash_d2\tphash_d4\tphash_d8")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -287,8 +289,13 @@ func printDistances(files []string) error {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		ref, q := h.HashImage(full)
+		refP, err := fullPHash(full)
+		if err != nil {
+			return err
+		}
 		b := full.Bounds()
 		fmt.Printf("%s\t%d\t%d\t%d", f, b.Dx(), b.Dy(), q)
+		var pd []int
 		for _, denom := range []int{2, 4, 8} {
 			img, err := jpegscale.Decode(bytes.NewReader(data), denom)
 			if err != nil {
@@ -296,8 +303,13 @@ func printDistances(files []string) error {
 			}
 			hash, _ := h.HashImage(img)
 			fmt.Printf("\t%d", pdq.Distance(ref, hash))
+			p, err := fullPHash(img)
+			if err != nil {
+				return err
+			}
+			pd = append(pd, bits.OnesCount64(p^refP))
 		}
-		fmt.Println()
+		fmt.Printf("\t%d\t%d\t%d\n", pd[0], pd[1], pd[2])
 	}
 	return nil
 }
