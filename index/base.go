@@ -164,7 +164,25 @@ func (b *base) buildTable(s *Snapshot, i int) {
 	const digit = 11
 	w := b.lay.width[i]
 	keys := make([]uint64, 0, s.live)
-	s.eachLive(func(p uint32, v *Vec) { keys = append(keys, uint64(b.lay.sub(v, i))<<32|uint64(p)) })
+	// The substring straight from the packed words (the loop runs ten
+	// million times per table at start-up).
+	off, nw := b.lay.off[i], s.w
+	word, sh, down := off>>6, uint(off&63), uint(64-w)
+	spans := sh > 0 && word+1 < nw
+	for pi, pg := range s.pages {
+		first := uint32(pi) << pageBits
+		cnt := min(int(s.n-first), pageSize)
+		for j := range cnt {
+			if pg.dead != nil && pg.dead[j>>6]&(1<<(j&63)) != 0 {
+				continue
+			}
+			x := pg.words[j*nw+word] << sh
+			if spans {
+				x |= pg.words[j*nw+word+1] >> (64 - sh)
+			}
+			keys = append(keys, x>>down<<32|uint64(first+uint32(j)))
+		}
+	}
 	tmp := make([]uint64, len(keys))
 	for shift := 32; shift < 32+w; shift += digit {
 		var count [1<<digit + 1]int
@@ -195,8 +213,13 @@ func (b *base) buildTable(s *Snapshot, i int) {
 }
 
 // probe appends to hits the vectors of the base within maxDist of q,
-// found by probing each substring i at radii[i]; each once.
+// found by probing each substring i at radii[i]; each once. For each
+// substring it works in three passes, each a tight loop of independent
+// loads that the processor overlaps: the bucket bounds of every probed
+// value, then the positions in those buckets, then the vectors at them.
 func (b *base) probe(s *Snapshot, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
+	var bounds [][2]uint32
+	var cands []uint32
 	for i := range b.lay.m {
 		r := radii[i]
 		if r < 0 {
@@ -204,27 +227,30 @@ func (b *base) probe(s *Snapshot, hits []hit, q *Vec, qi, maxDist int, radii *[m
 		}
 		sq, w := b.lay.sub(q, i), b.lay.width[i]
 		start, post := b.start[i], b.post[i]
-		visit := func(k uint32) {
-			for _, p := range post[start[k]:start[k+1]] {
-				xor := s.xor(p, q)
-				d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
-				if d > maxDist || s.isDead(p) || b.lay.foundBefore(&xor, i, radii) {
-					continue
-				}
-				hits = append(hits, hit{p, d, qi})
-			}
-		}
 		// Every mask of w bits with at most r bits set, by weight, each
 		// weight in increasing order (Gosper's hack).
-		visit(sq)
+		bounds = append(bounds[:0], [2]uint32{start[sq], start[sq+1]})
 		limit := uint32(1) << w
 		for k := 1; k <= r; k++ {
 			for x := uint32(1)<<k - 1; x < limit; {
-				visit(sq ^ x)
+				v := sq ^ x
+				bounds = append(bounds, [2]uint32{start[v], start[v+1]})
 				c := x & -x
 				y := x + c
 				x = ((x^y)>>2)/c | y
 			}
+		}
+		cands = cands[:0]
+		for _, bd := range bounds {
+			cands = append(cands, post[bd[0]:bd[1]]...)
+		}
+		for _, p := range cands {
+			xor := s.xor(p, q)
+			d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
+			if d > maxDist || s.isDead(p) || b.lay.foundBefore(&xor, i, radii) {
+				continue
+			}
+			hits = append(hits, hit{p, d, qi})
 		}
 	}
 	return hits

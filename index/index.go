@@ -324,22 +324,26 @@ func (s *Snapshot) search(queries []Vec, maxDist int, p plan) []Result {
 // found by probing each 16-bit substring i of q at radius radii[i]. A
 // vector is reported only from the first substring that finds it.
 func (s *Snapshot) probeDelta(hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
+	var cands []uint32
 	for i := range s.dlay.m {
 		r := radii[i]
 		if r < 0 {
 			continue
 		}
+		// Gather the candidates first, then verify them (see base.probe).
 		sq := sub(q, i)
 		t := s.delta[i]
+		cands = cands[:0]
 		for _, mask := range masks[:ballSize[r]] {
-			for _, p := range t.bucket(sq ^ mask) {
-				xor := s.xor(p, q)
-				d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
-				if d > maxDist || s.isDead(p) || s.dlay.foundBefore(&xor, i, radii) {
-					continue
-				}
-				hits = append(hits, hit{p, d, qi})
+			cands = append(cands, t.bucket(sq^mask)...)
+		}
+		for _, p := range cands {
+			xor := s.xor(p, q)
+			d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
+			if d > maxDist || s.isDead(p) || s.dlay.foundBefore(&xor, i, radii) {
+				continue
 			}
+			hits = append(hits, hit{p, d, qi})
 		}
 	}
 	return hits

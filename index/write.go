@@ -60,22 +60,6 @@ func appendItem(pages []*page, w int, n uint32, it *Item) []*page {
 	return pages
 }
 
-// eachLive calls fn for every live stored vector, in position order.
-func (s *Snapshot) eachLive(fn func(p uint32, v *Vec)) {
-	var v Vec
-	for pi, pg := range s.pages {
-		base := uint32(pi) << pageBits
-		cnt := min(int(s.n-base), pageSize)
-		for j := range cnt {
-			if pg.dead != nil && pg.dead[j>>6]&(1<<(j&63)) != 0 {
-				continue
-			}
-			copy(v[:s.w], pg.words[j*s.w:(j+1)*s.w])
-			fn(base+uint32(j), &v)
-		}
-	}
-}
-
 // Add stores items. Lookups running meanwhile see either none or all of
 // them. The items join the delta, whose 16-bit posting tables are copied
 // only where they change; when the delta outgrows a thirty-second of the
