@@ -12,8 +12,10 @@
 // Colour images are decoded to RGB as libjpeg does by default (accurate
 // integer inverse DCT, "fancy" chroma upsampling), the way the C++ PDQ
 // reference and djpeg decode them, and returned as opaque *image.RGBA;
-// greyscale images are returned as *image.Gray. CMYK and YCCK images are
-// not handled (ErrUnsupported): decode them with a pure-Go decoder.
+// greyscale images are returned as *image.Gray. CMYK and YCCK images, and
+// any file libjpeg-turbo rejects or warns about (a truncated one, say),
+// are handed to the pure-Go decoder of package jpegscale instead, so that
+// they decode, or fail, as they do without libjpeg-turbo.
 package jpegturbo
 
 import "errors"
@@ -25,7 +27,3 @@ const MaxPixels = 100_000_000
 // ErrUnavailable is returned by Decode when the package was built without
 // libjpeg-turbo (without the "turbo" build tag or without cgo).
 var ErrUnavailable = errors.New("jpegturbo: built without libjpeg-turbo (build tag \"turbo\")")
-
-// ErrUnsupported is returned (wrapped) for JPEGs this package does not
-// decode: CMYK and YCCK ones.
-var ErrUnsupported = errors.New("jpegturbo: unsupported JPEG colour space")

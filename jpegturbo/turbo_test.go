@@ -5,7 +5,6 @@ package jpegturbo
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"image"
 	"image/jpeg"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medialabel/medialabel/internal/jpegscale"
 	"github.com/medialabel/medialabel/pdq"
 )
 
@@ -140,12 +140,28 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: decoded %v, want an error", c.name, img.Bounds())
 		}
 	}
+}
+
+// TestFallBack checks that what libjpeg-turbo does not decode goes to
+// jpegscale, with its result or its error.
+func TestFallBack(t *testing.T) {
 	cmyk, err := os.ReadFile(filepath.Join(refDir, "pdq-data", "misc-images", "modes", "CMYK.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := DecodeBytes(cmyk, 8); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("CMYK: %v, want ErrUnsupported", err)
+	img, err := DecodeBytes(cmyk, 8)
+	want, wantErr := jpegscale.Decode(bytes.NewReader(cmyk), 8)
+	if err != nil || wantErr != nil {
+		t.Fatalf("CMYK: %v (jpegscale: %v)", err, wantErr)
+	}
+	if _, ok := img.(*image.CMYK); !ok || img.Bounds() != want.Bounds() {
+		t.Errorf("CMYK: %T %v, want *image.CMYK %v", img, img.Bounds(), want.Bounds())
+	}
+	data := photo(t)
+	_, err = DecodeBytes(data[:len(data)/2], 1)
+	_, wantErr = jpegscale.Decode(bytes.NewReader(data[:len(data)/2]), 1)
+	if err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+		t.Errorf("truncated: error %v, want jpegscale's %v", err, wantErr)
 	}
 }
 
