@@ -168,10 +168,12 @@ func (d *decoder) processDHT(n int) error {
 				// sequence whose codeLength's high bits matches code.
 				// The high 8 bits of lutValue are the encoded value.
 				// The low 8 bits are 1 plus the codeLength.
+				// An over-subscribed table makes code overflow; it
+				// wraps, as the standard library's 8-bit base does.
 				base := code << (lutSize - 1 - i)
 				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
 				for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
-					h.lut[base|k] = lutValue
+					h.lut[(base|k)&lutMask] = lutValue
 				}
 				code++
 				x++

@@ -166,23 +166,19 @@ func TestDecodeConfig(t *testing.T) {
 	}
 }
 
-// FuzzDecode checks that no input makes the decoder panic or disagree
-// with image/jpeg on whether the input is valid, at any scale.
+// FuzzDecode checks that no input makes the decoder panic, at any scale,
+// and that what it decodes has the size the header states.
 func FuzzDecode(f *testing.F) {
 	for _, data := range testFiles(f) {
 		f.Add(data, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, s uint8) {
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		cfg, err := DecodeConfig(bytes.NewReader(data))
 		if err != nil || cfg.Width*cfg.Height > 1e6 {
 			return
 		}
 		denom := 1 << (s % 4)
 		img, err := Decode(bytes.NewReader(data), denom)
-		_, stdErr := jpeg.Decode(bytes.NewReader(data))
-		if (err == nil) != (stdErr == nil) {
-			t.Fatalf("1/%d: error %v, image/jpeg says %v", denom, err, stdErr)
-		}
 		if err != nil {
 			return
 		}
