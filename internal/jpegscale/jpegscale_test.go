@@ -46,6 +46,36 @@ func TestFullScaleMatchesStdlib(t *testing.T) {
 	}
 }
 
+// TestPhotosMatchStdlib checks full-scale decoding against image/jpeg on
+// photos of the repository: baseline and progressive, 4:2:0, 4:2:2 and
+// 4:4:4, CMYK, and very low quality.
+func TestPhotosMatchStdlib(t *testing.T) {
+	for _, name := range []string{
+		"photos/debian-mate-backgrounds/FreshFlower.jpg",
+		"photos/debian-mate-backgrounds/Dune.jpg",
+		"photos/debian-python3-skimage/rocket.jpg",
+		"pdq-reference/pdq-data/misc-images/modes/CMYK.jpg",
+		"pdq-reference/pdq-data/reg-test-input/labelme-subset/q0003.jpg",
+		"pdq-reference/pdq-data/bridge-mods/square-512x512.jpg",
+	} {
+		data, err := os.ReadFile(filepath.Join("../../testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := Decode(bytes.NewReader(data), 1)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !sameImage(got, want) {
+			t.Errorf("%s: %T %v differs from image/jpeg's", name, got, got.Bounds())
+		}
+	}
+}
+
 func sameImage(a, b image.Image) bool {
 	if a.Bounds() != b.Bounds() {
 		return false
