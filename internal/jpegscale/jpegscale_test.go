@@ -178,6 +178,28 @@ func channel0(img image.Image, x, y int) uint8 {
 	panic("unexpected image type")
 }
 
+// TestTooManyScans checks that a file repeating a scan without end is
+// refused.
+func TestTooManyScans(t *testing.T) {
+	data := testFiles(t)["video-001.q50.420.progressive.jpeg"]
+	sos := bytes.Index(data, []byte{0xff, 0xda})
+	eoi := bytes.LastIndex(data, []byte{0xff, 0xd9})
+	next := bytes.Index(data[sos+2:], []byte{0xff, 0xda})
+	if sos < 0 || eoi < 0 || next < 0 {
+		t.Fatal("no scans found")
+	}
+	scan := data[sos : sos+2+next] // the first scan, marker to marker
+	var b bytes.Buffer
+	b.Write(data[:sos])
+	for range maxScans + 1 {
+		b.Write(scan)
+	}
+	b.Write(data[eoi:])
+	if _, err := Decode(bytes.NewReader(b.Bytes()), 8); err == nil || !strings.Contains(err.Error(), "scans") {
+		t.Errorf("error %v, want one about too many scans", err)
+	}
+}
+
 func TestBadDenominator(t *testing.T) {
 	data := testFiles(t)["video-001.q50.420.jpeg"]
 	for _, denom := range []int{0, -1, 3, 16} {

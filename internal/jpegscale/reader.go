@@ -121,6 +121,10 @@ type bits struct {
 // may hold, each of which may have been stuffed (0xff 0x00).
 const keepBytes = 16
 
+// maxScans is the most scans a JPEG may have. Progressive JPEGs have about
+// ten.
+const maxScans = 1000
+
 type decoder struct {
 	r    io.Reader
 	bits bits
@@ -137,6 +141,7 @@ type decoder struct {
 		nUnreadable int
 	}
 	width, height int
+	scans         int // SOS markers seen
 	// scale is log2 of the scale denominator: blocks are reconstructed as
 	// (8>>scale)x(8>>scale) pixels.
 	scale uint
@@ -643,6 +648,12 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 		case sosMarker:
 			if configOnly {
 				return nil, nil
+			}
+			// Each scan walks the whole image, so a file of many tiny
+			// scans would take unbounded time. libjpeg-turbo's TurboJPEG
+			// refuses more than 500.
+			if d.scans++; d.scans > maxScans {
+				return nil, UnsupportedError(fmt.Sprintf("more than %d scans", maxScans))
 			}
 			err = d.processSOS(n)
 		case driMarker:

@@ -172,6 +172,7 @@ var pipelines = map[string]pipeline{
 	// largest denominator keeping both sides at least 512 (and 256).
 	"fork":       {decode: scaledDecode(0), phash: fullPHash},
 	"fast512":    {decode: scaledDecode(512), phash: fullPHash},
+	"fast384":    {decode: scaledDecode(384), phash: fullPHash},
 	"fast256":    {decode: scaledDecode(256), phash: fullPHash},
 	"fast512dec": {decode: scaledDecode(512)},
 	// libjpeg-turbo (build with -tags turbo), at full and reduced scale.
@@ -275,10 +276,16 @@ func work(name string, files []string) error {
 
 // printDistances prints, for each file, its size and the PDQ and pHash
 // distances between the full-size image/jpeg decode and each
-// reduced-scale decode.
+// reduced-scale jpegscale decode; with libjpeg-turbo, also the distance of
+// its full-size decode to image/jpeg's, and of its reduced-scale decodes
+// to its full-size one.
 func printDistances(files []string) error {
 	var h pdq.Hasher
-	fmt.Println("file\twidth\theight\tquality\tpdq_d2\tpdq_d4\tpdq_d8\tphash_d2\tphash_d4\tphash_d8")
+	fmt.Print("file\twidth\theight\tquality\tpdq_d2\tpdq_d4\tpdq_d8\tphash_d2\tphash_d4\tphash_d8")
+	if jpegturbo.Available {
+		fmt.Print("\tturbo_vs_go\tturbo_d2\tturbo_d4\tturbo_d8")
+	}
+	fmt.Println()
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -309,7 +316,26 @@ func printDistances(files []string) error {
 			}
 			pd = append(pd, bits.OnesCount64(p^refP))
 		}
-		fmt.Printf("\t%d\t%d\t%d\n", pd[0], pd[1], pd[2])
+		fmt.Printf("\t%d\t%d\t%d", pd[0], pd[1], pd[2])
+		if jpegturbo.Available {
+			// libjpeg-turbo at full size against image/jpeg, then its
+			// reduced-scale decodes against its full-size one.
+			var tref pdq.Hash
+			for i, denom := range []int{1, 2, 4, 8} {
+				img, err := jpegturbo.DecodeBytes(data, denom)
+				if err != nil {
+					return fmt.Errorf("%s at 1/%d: %w", f, denom, err)
+				}
+				hash, _ := h.HashImage(img)
+				if i == 0 {
+					tref = hash
+					fmt.Printf("\t%d", pdq.Distance(ref, hash))
+					continue
+				}
+				fmt.Printf("\t%d", pdq.Distance(tref, hash))
+			}
+		}
+		fmt.Println()
 	}
 	return nil
 }
