@@ -47,8 +47,9 @@ type Config struct {
 	PerFamily int    // edits of each family
 	// Families limits the edits to these families; nil means all.
 	Families []string
-	// Cut is the share of a side the bank crops cut off (regions.Crops).
-	Cut     float64
+	// Cuts are the shares of a side the bank crops cut off, one set of
+	// regions.Crops for each.
+	Cuts    []float64
 	Workers int // 0 means runtime.NumCPU()
 }
 
@@ -96,7 +97,10 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 	for i, o := range bank {
 		res.Bank = append(res.Bank, o.Name)
 		img := shrink(o.Image, 0)
-		crops := regions.Crops(img.Bounds(), cfg.Cut)
+		var crops []regions.Region
+		for _, c := range cfg.Cuts {
+			crops = append(crops, regions.Crops(img.Bounds(), c)...)
+		}
 		found := regions.Find(img)
 		f, whole, parts, err := h.features(img, append(crops, found...))
 		if err != nil {

@@ -55,7 +55,7 @@ func smallSet(t *testing.T) (bank, distractors []Original) {
 func TestSmallEvaluation(t *testing.T) {
 	bank, distractors := smallSet(t)
 	fams := []string{memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyMirror, memeedit.FamilySideBySide, memeedit.FamilyScreenshot}
-	res, err := Run(context.Background(), Config{Seed: 7, PerFamily: 1, Families: fams, Cut: 0.15, Workers: 2}, bank, distractors)
+	res, err := Run(context.Background(), Config{Seed: 7, PerFamily: 1, Families: fams, Cuts: []float64{0.15}, Workers: 2}, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestFullEvaluation(t *testing.T) {
 	}
 	bank, distractors := Split(origs)
 	t.Logf("%d pictures: %d in the bank, %d distractors", len(origs), len(bank), len(distractors))
-	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cut: 0.15}, bank, distractors)
+	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cuts: []float64{0.15}}, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}

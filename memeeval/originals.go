@@ -182,4 +182,3 @@ func Split(originals []Original) (bank, distractors []Original) {
 	}
 	return bank, distractors
 }
-

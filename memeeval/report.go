@@ -27,8 +27,12 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 		}
 		nq++
 	}
-	fmt.Fprintf(&b, "Edits: seed %d, %d of each of %d families; %d bank pictures, %d queries (%d of bank pictures, %d of distractors); bank crops cut %.0f%% of a side.\n\n",
-		r.Config.Seed, r.Config.PerFamily, len(r.families()), len(r.Bank), nq, nBank, nq-nBank, 100*r.Config.Cut)
+	cuts := make([]string, len(r.Config.Cuts))
+	for i, c := range r.Config.Cuts {
+		cuts[i] = fmt.Sprintf("%.0f%%", 100*c)
+	}
+	fmt.Fprintf(&b, "Edits: seed %d, %d of each of %d families; %d bank pictures, %d queries (%d of bank pictures, %d of distractors); bank crops cut %s of a side.\n\n",
+		r.Config.Seed, r.Config.PerFamily, len(r.families()), len(r.Bank), nq, nBank, nq-nBank, strings.Join(cuts, " and "))
 	fmt.Fprintf(&b, "Thresholds: pdq %d, phash %d, dhash %d, ahash %d, pdq|phash %d (the smaller of the PDQ distance and 4x the pHash distance: either signal may match).\n\n",
 		th[0], th[1], th[2], th[3], th[combined])
 
@@ -68,6 +72,19 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 	for _, t := range []int{31, 40, 48, 56, 63, 70} {
 		all := r.Tally(last, 0, t)
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d |\n", t, pct(all.Recall()), pct(r.Tally(last, 0, t, easy...).Recall()), pct(r.Tally(last, 0, t, hard...).Recall()), all.FalsePairs)
+	}
+
+	fmt.Fprintf(&b, "\n### Copies missed by %s, all steps on\n\n| picture | edit | distance |\n|---|---|---|\n", scoreNames[combined])
+	shown := 0
+	for _, q := range r.Queries {
+		if q.Entry < 0 || int(q.Dist[q.Entry][last][combined]) <= th[combined] {
+			continue
+		}
+		if shown++; shown > 60 {
+			b.WriteString("| ... | | |\n")
+			break
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d |\n", q.Original, q.Edit, q.Dist[q.Entry][last][combined])
 	}
 
 	b.WriteString("\n### Cost of regions\n\n")

@@ -243,3 +243,45 @@ func TestCrops(t *testing.T) {
 		t.Errorf("Crops of a 10 px wide picture = %v, want none", rs)
 	}
 }
+
+// FuzzFind checks that Find never panics and keeps its promises on any
+// picture: at most MaxRegions regions, each inside the image, none the
+// whole image.
+func FuzzFind(f *testing.F) {
+	f.Add(uint16(40), uint16(30), []byte{0, 0, 0, 255, 255, 255})
+	f.Add(uint16(300), uint16(5), []byte{1, 2, 3})
+	f.Add(uint16(64), uint16(64), []byte{})
+	f.Fuzz(func(t *testing.T, w, h uint16, pattern []byte) {
+		w, h = w%700, h%700
+		img := image.NewNRGBA(image.Rect(3, 5, 3+int(w), 5+int(h)))
+		for i := range img.Pix {
+			if len(pattern) > 0 {
+				img.Pix[i] = pattern[(i*7/3)%len(pattern)]
+			}
+			if i%4 == 3 {
+				img.Pix[i] = 255
+			}
+		}
+		rs := Find(img)
+		if len(rs) > MaxRegions {
+			t.Fatalf("%d regions", len(rs))
+		}
+		for _, r := range rs {
+			if !r.Rect.In(img.Bounds()) || r.Rect.Empty() || r.Rect == img.Bounds() {
+				t.Fatalf("region %v of %v", r, img.Bounds())
+			}
+		}
+	})
+}
+
+func BenchmarkFind(b *testing.B) {
+	pic := texture(1024, 640, 8)
+	meme, err := memeedit.Caption{Height: 0.2, Background: color.NRGBA{255, 255, 255, 255}, Text: "WHAT'S THE DIFFERENCE?"}.Apply(pic, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		Find(meme)
+	}
+}
