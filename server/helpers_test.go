@@ -194,7 +194,7 @@ type specPath struct {
 }
 
 var loadSpec = sync.OnceValues(func() (*spec, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(server.OpenAPI))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(server.OpenAPI()))
 	if err != nil {
 		return nil, err
 	}
