@@ -75,7 +75,13 @@ func main() {
 		}
 		return
 	}
-	measure(files, *runs, strings.Split(*only, ","))
+	names := strings.Split(*only, ",")
+	for _, n := range names {
+		if _, ok := pipelines[n]; !ok {
+			log.Fatalf("unknown pipeline %q (known: %s)", n, strings.Join(pipelineNames(), ", "))
+		}
+	}
+	measure(files, *runs, names)
 }
 
 func jpegFiles(args []string) ([]string, error) {
@@ -168,16 +174,19 @@ var pipelines = map[string]pipeline{
 	"std": {decode: stdDecode, phash: fullPHash},
 	// Decoding alone, for reference.
 	"decode-only": {decode: stdDecode},
-	// The fork of image/jpeg at full scale, and at reduced scale with the
-	// largest denominator keeping both sides at least 512 (and 256).
-	"fork":       {decode: scaledDecode(0), phash: fullPHash},
-	"fast512":    {decode: scaledDecode(512), phash: fullPHash},
-	"fast384":    {decode: scaledDecode(384), phash: fullPHash},
-	"fast256":    {decode: scaledDecode(256), phash: fullPHash},
-	"fast512dec": {decode: scaledDecode(512)},
-	// libjpeg-turbo (build with -tags turbo), at full and reduced scale.
+	// The fork of image/jpeg (internal/jpegscale) at full scale, and at
+	// reduced scale with the largest denominator keeping both sides at
+	// least 512, 384 or 256 pixels; and decoding alone at the 512 rule.
+	"fork":                {decode: scaledDecode(0), phash: fullPHash},
+	"fast512":             {decode: scaledDecode(512), phash: fullPHash},
+	"fast384":             {decode: scaledDecode(384), phash: fullPHash},
+	"fast256":             {decode: scaledDecode(256), phash: fullPHash},
+	"fast512-decode-only": {decode: scaledDecode(512)},
+	// libjpeg-turbo (build with -tags turbo), at full and reduced scale,
+	// and decoding alone at full scale.
 	"turbo":      {decode: turboDecode(0), phash: fullPHash},
 	"turbo512":   {decode: turboDecode(512), phash: fullPHash},
+	"turbo384":   {decode: turboDecode(384), phash: fullPHash},
 	"turbo256":   {decode: turboDecode(256), phash: fullPHash},
 	"turbo-only": {decode: turboDecode(0)},
 }
