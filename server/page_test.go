@@ -127,6 +127,26 @@ func TestModeratorsPage(t *testing.T) {
 		t.Errorf("%d pictures side by side, want the upload and the bank's thumbnail", thumbs)
 	}
 
+	// Browse the bank: the entry is listed with its thumbnail.
+	for _, st := range []struct {
+		name string
+		do   chromedp.Action[chromedp.Void]
+	}{
+		{"show banks", chromedp.Click(chromedp.CSS("#loadbanks"))},
+		{"see the bank", chromedp.WaitReady(chromedp.CSS(`#bankpick option[value="hk2019"]`))},
+	} {
+		if _, err := chromedp.Run(ctx, st.do); err != nil {
+			t.Fatalf("browser, %s: %v", st.name, err)
+		}
+	}
+	run(t, ctx, chromedp.Evaluate[any](`(() => { const s = document.getElementById("bankpick"); s.value = "hk2019"; s.dispatchEvent(new Event("change")); })()`))
+	if _, err := chromedp.Run(ctx, chromedp.WaitVisible(chromedp.CSS("#entries tbody tr img.thumb"))); err != nil {
+		t.Fatalf("browser, see the entry: %v", err)
+	}
+	if row := run(t, ctx, chromedp.Text(chromedp.CSS("#entries tbody tr"))); !strings.Contains(row, "hk2019.cockroach") {
+		t.Errorf("entry row %q", row)
+	}
+
 	dir := artifacts(t)
 	png := run(t, ctx, chromedp.FullScreenshot(100))
 	path := filepath.Join(dir, "moderators-page.png")

@@ -247,7 +247,7 @@
           el("td", { text: e.note || "" }), el("td", { text: new Date(e.created).toLocaleString() }), el("td", {}, del)));
       }
       const head = el("thead", {}, el("tr", {}, ...["Picture", "Id", "Label", "Note", "Added", ""].map((h) => el("th", { scope: "col", text: h }))));
-      box.append(el("table", {}, el("caption", { class: "muted", text: `${res.entries.length} entries in ${bank}` + (res.next ? " (first page)" : "") }), head, body));
+      box.append(el("table", {}, el("caption", { class: "muted", text: `${res.entries.length} ${res.entries.length === 1 ? "entry" : "entries"} in ${bank}` + (res.next ? " (first page)" : "") }), head, body));
     } catch (err) { showError($("bankerror"), err); }
   }
 
