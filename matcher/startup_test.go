@@ -56,6 +56,7 @@ func TestStartup(t *testing.T) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime(t)
 	start := time.Now()
 	db, err := hashdb.Open(ctx, path)
 	if err != nil {
@@ -73,14 +74,16 @@ func TestStartup(t *testing.T) {
 		t.Fatal(err)
 	}
 	answered := time.Since(start)
+	cpu := cpuTime(t) - cpu0
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	if len(ms) == 0 || ms[0].Distance != 0 {
 		t.Fatalf("first entry not found: %v", ms)
 	}
-	t.Logf("%d PDQ hashes: store opened in %v, indexes loaded at %v, first answer at %v; indexes %.0f MB counted, HeapInuse +%.0f MB",
+	t.Logf("%d PDQ hashes: store opened in %v, indexes loaded at %v, first answer at %v (CPU time %v on %d cores: the wall time is longer on a busy machine); indexes %.0f MB counted, HeapInuse +%.0f MB",
 		m.Len()[medialabel.PDQ], opened.Round(time.Millisecond), loaded.Round(time.Millisecond), answered.Round(time.Millisecond),
+		cpu.Round(time.Millisecond), runtime.GOMAXPROCS(0),
 		float64(m.MemoryBytes())/1e6, float64(int64(after.HeapInuse)-int64(before.HeapInuse))/1e6)
 }
 
