@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	// refuses to listen anywhere but on loopback.
 	Keys   []APIKey
 	Logger *slog.Logger
+	// Collectors are more Prometheus collectors to serve at /metrics
+	// (the indexes' size, say), beside the server's own.
+	Collectors []prometheus.Collector
 
 	// MaxBodyBytes bounds a request body (default 20 MB).
 	MaxBodyBytes int64
@@ -119,6 +123,11 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(cfg.Banks, cfg.Logger),
 		uploads: semaphore.NewWeighted(cfg.UploadBudget),
 		decodes: make(chan struct{}, cfg.MaxDecodes),
+	}
+	for _, c := range cfg.Collectors {
+		if err := s.metrics.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
 	}
 	s.engine = s.routes()
 	return s, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/disintegration/imaging"
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/medialabel/medialabel"
@@ -139,6 +140,14 @@ func runServe(ctx context.Context, g *globals, f serveFlags) error {
 				}
 				return nil
 			}},
+		},
+		Collectors: []prometheus.Collector{
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "medialabel_index_memory_bytes",
+				Help: "Memory taken by the match indexes.",
+			}, func() float64 { return float64(m.MemoryBytes()) }),
+			indexSizeCollector{m: m, desc: prometheus.NewDesc("medialabel_index_hashes",
+				"Hashes in the match indexes, by signal.", []string{"signal"}, nil)},
 		},
 		Keys:         keys,
 		Logger:       g.logger,
@@ -340,6 +349,20 @@ func imageError(err error) error {
 		return &kindError{server.ErrImageCorrupt, err}
 	}
 	return err
+}
+
+// indexSizeCollector reports the number of hashes indexed per signal.
+type indexSizeCollector struct {
+	m    *matcher.Matcher
+	desc *prometheus.Desc
+}
+
+func (c indexSizeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c indexSizeCollector) Collect(ch chan<- prometheus.Metric) {
+	for sig, n := range c.m.Len() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), string(sig))
+	}
 }
 
 // matchAdapter is the server's Matcher over the indexed matcher.

@@ -178,6 +178,19 @@ func TestServe(t *testing.T) {
 		t.Errorf("label: no dehumanizing_language in %+v", lr)
 	}
 
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`medialabel_bank_entries{bank="demo"} 1`, `medialabel_index_hashes{signal="pdq"}`, "medialabel_index_memory_bytes",
+		`medialabel_stage_duration_seconds_count{stage="classify"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	cancel()
 	select {
 	case c := <-code:
