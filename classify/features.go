@@ -29,7 +29,7 @@ type FeatureConfig struct {
 }
 
 // DefaultFeatureConfig is what the shipped model uses.
-var DefaultFeatureConfig = FeatureConfig{Dim: 1 << 15, MinN: 1, MaxN: 3}
+var DefaultFeatureConfig = FeatureConfig{Dim: 1 << 16, MinN: 1, MaxN: 3}
 
 // A Featurizer hashes normalized text into sparse vectors. It is built
 // once and safe for concurrent use.

@@ -41,7 +41,7 @@ var DefaultBuildConfig = BuildConfig{
 	Lexicon:             true,
 	Train:               DefaultTrainConfig,
 	MaxHardNegativeRate: 0.05,
-	Ensemble:            2,
+	Ensemble:            4,
 }
 
 // SelfCheckCaptions are the captions whose outputs are stored in the model

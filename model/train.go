@@ -47,9 +47,9 @@ type TrainConfig struct {
 
 // DefaultTrainConfig is the configuration of the shipped model.
 var DefaultTrainConfig = TrainConfig{
-	Seed: 1, In: classify.DefaultFeatureConfig.Dim, Hidden: 32, Epochs: 5,
+	Seed: 1, In: classify.DefaultFeatureConfig.Dim, Hidden: 8, Epochs: 5,
 	LearningRate: 0.002, L2: 1e-6, Dropout: 0.5, InputDropout: 0.3, InitScale: 0.1,
-	DehumanizingUnits: 16,
+	DehumanizingUnits: 4,
 }
 
 // EpochFunc is called after every epoch with the current weights; it
