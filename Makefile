@@ -7,30 +7,66 @@ ADDR    ?= 127.0.0.1:8080
 DB      ?= medialabel.db
 PKGS    := ./...
 
-.PHONY: all build run test test-short bench lint fuzz clean
+.PHONY: all build run test test-race accept test-short bench bench-index bench-store \
+	fuzz lint corpus clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/medialabel
 
+# The service on $(ADDR) with the embedded store and the bundled model.
 run: build
 	$(BIN) serve --addr $(ADDR) --db $(DB)
 
-# The whole suite: vet, then every test under the race detector.
-test:
-	$(GO) vet $(PKGS)
-	$(GO) test -race -timeout 12m $(PKGS)
+# Every test: vet, the whole suite under the race detector, then the
+# reference-vector acceptance checks in full (under -race they sample).
+test: lint test-race accept
+
+test-race:
+	$(GO) test -race -timeout 14m $(PKGS)
+
+accept:
+	$(GO) test -count=1 -run 'TestReferenceVectors|TestPhotos|TestGolden' ./fingerprint
 
 test-short:
 	$(GO) test -short $(PKGS)
 
+# Go benchmarks of every hot path (decode, luma, filter, DCT, pipeline,
+# index, store, classifier), five runs each for benchstat.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
+
+# Index benchmarks at 1M and 10M PDQ hashes and matcher start-up from a
+# 10M-entry store (about 5 min, 4 GB of memory, 1.4 GB of disk in /tmp).
+bench-index:
+	MEDIALABEL_INDEX_SCALE=1000000,10000000 $(GO) test -run '^TestScale$$' -v -timeout 60m ./index/
+	$(GO) test -run '^$$' -bench . -benchtime 300x ./index/
+	MEDIALABEL_MATCHER_STARTUP=10000000 $(GO) test -run '^TestStartup$$' -v -timeout 60m ./matcher/
+
+# Store import and start-up scan.
+bench-store:
+	$(GO) test -run '^$$' -bench 'Import|ScanHashes' -benchtime 300000x -count 3 ./hashdb ./hashlist
+
+# Coverage-guided fuzzing of every decoder and parser that takes outside
+# input: each Fuzz function of every package in turn, FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+
+# Regenerate the caption corpus splits and their README counts from the
+# hand-written batches.
+corpus:
+	$(GO) run ./corpus/internal/gen
 
 clean:
 	rm -rf bin
