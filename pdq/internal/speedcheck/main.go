@@ -6,7 +6,11 @@
 // plus system CPU time of each, and its ratio to djpeg's, measured in the
 // same run:
 //
-//	go run ./pdq/internal/speedcheck -runs 7 testdata/photos
+//	go run -tags turbo ./pdq/internal/speedcheck -runs 7 testdata/photos
+//
+// (without -tags turbo, the libjpeg-turbo pipelines are left out). With
+// -distances it prints instead how far PDQ and pHash move when JPEGs are
+// decoded at reduced scale.
 //
 // A worker pipeline reads each file, takes its MD5, decodes it and
 // computes PDQ and goimagehash's pHash, as "medialabel hash --signals
@@ -77,7 +81,7 @@ func main() {
 	}
 	names := strings.Split(*only, ",")
 	for _, n := range names {
-		if _, ok := pipelines[n]; !ok {
+		if !slices.Contains(pipelineNames(), n) {
 			log.Fatalf("unknown pipeline %q (known: %s)", n, strings.Join(pipelineNames(), ", "))
 		}
 	}
@@ -232,9 +236,14 @@ func scaledDecode(minSide int) func([]byte) (image.Image, error) {
 	}
 }
 
+// pipelineNames lists the pipelines that can run in this build: the
+// libjpeg-turbo ones need the turbo build tag.
 func pipelineNames() []string {
 	var names []string
 	for n := range pipelines {
+		if strings.HasPrefix(n, "turbo") && !jpegturbo.Available {
+			continue
+		}
 		names = append(names, n)
 	}
 	slices.Sort(names)
