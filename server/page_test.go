@@ -127,6 +127,9 @@ func TestModeratorsPage(t *testing.T) {
 		t.Errorf("%d pictures side by side, want the upload and the bank's thumbnail", thumbs)
 	}
 
+	// The screenshot for the docs: the verdict and its evidence.
+	png := run(t, ctx, chromedp.FullScreenshot(100))
+
 	// Browse the bank: the entry is listed with its thumbnail.
 	for _, st := range []struct {
 		name string
@@ -147,8 +150,36 @@ func TestModeratorsPage(t *testing.T) {
 		t.Errorf("entry row %q", row)
 	}
 
+	// As an admin, add an entry by hash.
+	for _, st := range []struct {
+		name string
+		do   chromedp.Action[chromedp.Void]
+	}{
+		{"type the admin key", chromedp.SendKeys(chromedp.CSS("#key"), adminKey)},
+		{"use the admin key", chromedp.Click(chromedp.CSS(`#keyform button[type="submit"]`))},
+		{"open the add form", chromedp.Click(chromedp.CSS("#addbox summary"))},
+		{"type the bank", chromedp.SendKeys(chromedp.CSS("#addbank"), "memes")},
+		{"type the label", chromedp.SendKeys(chromedp.CSS("#addlabel"), "memes.bare")},
+		{"type the hash", chromedp.SendKeys(chromedp.CSS("#addhash"), "pdq:"+strings.Repeat("0f", 32))},
+		{"add", chromedp.Click(chromedp.CSS(`#addform button[type="submit"]`))},
+	} {
+		if _, err := chromedp.Run(ctx, st.do); err != nil {
+			t.Fatalf("browser, %s: %v", st.name, err)
+		}
+	}
+	wait, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	if _, err := chromedp.Run(wait, chromedp.Poll[bool](`document.querySelector("#entries").textContent.includes("to memes.")`)); err != nil {
+		t.Fatalf("browser, see the new entry: %v (error shown: %q)", err, run(t, ctx, chromedp.TextContent(chromedp.CSS("#bankerror"))))
+	}
+	if r := e.do(t, request{method: "GET", path: "/v1/banks/memes/entries", key: labelKey}); !strings.Contains(string(r.body), "memes.bare") {
+		t.Errorf("the entry added from the page is not in the bank: %s", r.body)
+	}
+	if msg := run(t, ctx, chromedp.Text(chromedp.CSS("#entries"))); !strings.Contains(msg, "to memes.") || !strings.Contains(msg, "memes.bare") {
+		t.Errorf("entries after adding: %q", msg)
+	}
+
 	dir := artifacts(t)
-	png := run(t, ctx, chromedp.FullScreenshot(100))
 	path := filepath.Join(dir, "moderators-page.png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)

@@ -214,16 +214,19 @@
   });
 
   // --- banks -------------------------------------------------------------
-  async function loadBanks() {
+  // loadBanks lists the banks and shows the entries of show (default: the
+  // bank already chosen).
+  async function loadBanks(show) {
     showError($("bankerror"), null);
     try {
       const res = await (await api("GET", "/v1/banks")).json();
       const pick = $("bankpick");
-      const cur = pick.value;
+      const cur = typeof show === "string" ? show : pick.value;
       pick.replaceChildren(el("option", { value: "", text: res.banks.length ? "— choose —" : "(no banks yet)" }));
       for (const b of res.banks) pick.append(el("option", { value: b.name, text: `${b.name} (${b.entries})` }));
       pick.disabled = !res.banks.length;
-      if (cur && res.banks.some((b) => b.name === cur)) { pick.value = cur; loadEntries(cur); }
+      if (cur && res.banks.some((b) => b.name === cur)) { pick.value = cur; await loadEntries(cur); }
+      else $("entries").replaceChildren();
     } catch (err) { showError($("bankerror"), err); }
   }
 
@@ -251,7 +254,7 @@
     } catch (err) { showError($("bankerror"), err); }
   }
 
-  $("loadbanks").addEventListener("click", loadBanks);
+  $("loadbanks").addEventListener("click", () => loadBanks());
   $("bankpick").addEventListener("change", () => loadEntries($("bankpick").value));
   $("addform").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -266,10 +269,7 @@
     try {
       const e = await (await api("POST", `/v1/banks/${encodeURIComponent(bank)}/entries`, fd)).json();
       $("addform").reset();
-      $("bankpick").value = bank;
-      await loadBanks();
-      $("bankpick").value = bank;
-      await loadEntries(bank);
+      await loadBanks(bank);
       $("entries").prepend(el("p", { class: "muted", text: `Added ${e.id} to ${bank}.` }));
     } catch (err) { showError($("bankerror"), err); }
   });
