@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
@@ -142,39 +143,57 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 	return occ
 }
 
-// Vector sums the occurrences of t per bucket and scales the counts to
-// unit Euclidean length, so that long and short captions weigh alike.
+// Vector sums the n-gram occurrences of t per bucket and scales the counts
+// to unit Euclidean length, so that long and short captions weigh alike;
+// each lexicon hit then adds LexiconValue to its buckets, unscaled, so that
+// a dehumanizing term weighs as much in a long text as in a short one.
 func (f *Featurizer) Vector(t Text) Vector {
 	return VectorOf(f.Occurrences(t))
 }
+
+// LexiconValue is what one lexicon occurrence adds to its bucket.
+const LexiconValue = 0.5
 
 // VectorOf builds the vector of a list of occurrences, as Vector does.
 func VectorOf(occ []Occurrence) Vector {
 	if len(occ) == 0 {
 		return Vector{}
 	}
-	idx := make([]int32, len(occ))
-	for i, o := range occ {
-		idx[i] = o.Index
+	type entry struct {
+		idx int32
+		lex bool
 	}
-	slices.Sort(idx)
+	es := make([]entry, len(occ))
+	for i, o := range occ {
+		es[i] = entry{o.Index, o.Lexicon}
+	}
+	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.idx, b.idx) })
 	var v Vector
-	for i := 0; i < len(idx); {
+	var lexValue []float32
+	var ss float64
+	for i := 0; i < len(es); {
 		j := i
-		for j < len(idx) && idx[j] == idx[i] {
+		var n, lex float32
+		for j < len(es) && es[j].idx == es[i].idx {
+			if es[j].lex {
+				lex += LexiconValue
+			} else {
+				n++
+			}
 			j++
 		}
-		v.Index = append(v.Index, idx[i])
-		v.Value = append(v.Value, float32(j-i))
+		v.Index = append(v.Index, es[i].idx)
+		v.Value = append(v.Value, n)
+		lexValue = append(lexValue, lex)
+		ss += float64(n) * float64(n)
 		i = j
 	}
-	var ss float64
-	for _, x := range v.Value {
-		ss += float64(x) * float64(x)
+	inv := float32(0)
+	if ss > 0 {
+		inv = float32(1 / math.Sqrt(ss))
 	}
-	inv := float32(1 / math.Sqrt(ss))
 	for i := range v.Value {
-		v.Value[i] *= inv
+		v.Value[i] = v.Value[i]*inv + lexValue[i]
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -156,12 +157,25 @@ func (nz *Normalizer) Normalize(s string) Text {
 	return t
 }
 
-// decode splits s into runes with their byte spans.
+// dropPattern matches what is removed before anything else: links and
+// @mentions carry no meaning for the classifier and only add noise.
+var dropPattern = regexp.MustCompile(`(?i)(?:https?://|www\.)[^\s]+|@[a-z0-9_]{1,30}`)
+
+// decode splits s into runes with their byte spans, leaving out links and
+// @mentions.
 func (nz *Normalizer) decode(s string) ([]item, bool) {
 	items := make([]item, 0, min(len(s), nz.maxRunes))
+	// Only the part that can be read is searched for links.
+	limit := min(len(s), utf8.UTFMax*nz.maxRunes)
+	skip := dropPattern.FindAllStringIndex(s[:limit], -1)
 	for i := 0; i < len(s); {
 		if len(items) == nz.maxRunes {
 			return items, true
+		}
+		if len(skip) > 0 && i >= skip[0][0] {
+			i = max(i, skip[0][1])
+			skip = skip[1:]
+			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		items = append(items, item{r: r, span: Span{i, i + size}})

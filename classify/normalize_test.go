@@ -47,6 +47,7 @@ func TestNormalizeEmbeddedTables(t *testing.T) {
 		{"ideographic space", "支\u3000娜", "支那"},
 		{"white space collapsed and trimmed", "  a \t\n b  ", "a b"},
 		{"plain text unchanged", "今天天气很好", "今天天气很好"},
+		{"links and mentions removed", "@user_1 黃屍 https://t.co/r1kqmwa1D5 www.x.com/a 走", "黄尸走"},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {
