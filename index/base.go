@@ -214,12 +214,13 @@ func (b *base) buildTable(s *Snapshot, i int) {
 
 // probe appends to hits the vectors of the base within maxDist of q,
 // found by probing each substring i at radii[i]; each once. For each
-// substring it works in three passes, each a tight loop of independent
+// substring it works in four passes, each a tight loop of independent
 // loads that the processor overlaps: the bucket bounds of every probed
-// value, then the positions in those buckets, then the vectors at them.
-func (b *base) probe(s *Snapshot, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
-	var bounds [][2]uint32
-	var cands []uint32
+// value, then the positions in those buckets, then the vectors at them
+// (copied side by side into sc), and last the comparisons, which then
+// read only cached memory.
+func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
+	bounds, cands := sc.bounds, sc.cands
 	for i := range b.lay.m {
 		r := radii[i]
 		if r < 0 {
@@ -240,19 +241,16 @@ func (b *base) probe(s *Snapshot, hits []hit, q *Vec, qi, maxDist int, radii *[m
 				x = ((x^y)>>2)/c | y
 			}
 		}
+		// Buckets hold about one position: a loop, not a copy call each.
 		cands = cands[:0]
 		for _, bd := range bounds {
-			cands = append(cands, post[bd[0]:bd[1]]...)
-		}
-		for _, p := range cands {
-			xor := s.xor(p, q)
-			d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
-			if d > maxDist || s.isDead(p) || b.lay.foundBefore(&xor, i, radii) {
-				continue
+			for _, p := range post[bd[0]:bd[1]] {
+				cands = append(cands, p)
 			}
-			hits = append(hits, hit{p, d, qi})
 		}
+		hits = s.verify(sc, hits, cands, q, qi, maxDist, &b.lay, i, radii)
 	}
+	sc.bounds, sc.cands = bounds, cands
 	return hits
 }
 

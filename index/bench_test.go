@@ -69,6 +69,7 @@ func newSynthetic(tb testing.TB, n, originals int) *synthetic {
 }
 
 func benchSearch(b *testing.B, n int, exhaustive bool, threshold int) {
+	b.ReportAllocs()
 	syn := newSynthetic(b, n, 1000)
 	s := syn.x.Snapshot()
 	b.ResetTimer()

@@ -128,7 +128,8 @@ func emptySnapshot(opts Options) (*Snapshot, error) {
 	default:
 		return nil, fmt.Errorf("index: %d bits: want 64, 128 or 256", opts.Bits)
 	}
-	s := &Snapshot{w: opts.Bits / 64, exactOnly: opts.ExactOnly, dlay: makeLayout(opts.Bits, opts.Bits/subBits), minDelta: defaultMinDelta}
+	s := &Snapshot{w: opts.Bits / 64, exactOnly: opts.ExactOnly, dlay: makeLayout(opts.Bits, opts.Bits/subBits), minDelta: defaultMinDelta,
+		scratch: &sync.Pool{New: func() any { return new(scratch) }}}
 	s.delta = emptyTables(s.ntab(s.dlay.m))
 	return s, nil
 }
@@ -178,6 +179,9 @@ type Snapshot struct {
 	dlay      layout
 	delta     []*table
 	minDelta  int // see defaultMinDelta
+	// scratch pools the lookups' working buffers (*scratch); every
+	// snapshot of an index shares it.
+	scratch *sync.Pool
 }
 
 // ntab is the number of posting tables for a layout of m substrings.
@@ -246,15 +250,54 @@ func (s *Snapshot) vec(p uint32) Vec {
 	return v
 }
 
-// xor is stored vector p XOR q, over the vector width.
-func (s *Snapshot) xor(p uint32, q *Vec) Vec {
-	pg := s.pages[p>>pageBits]
-	o := int(p&(pageSize-1)) * s.w
-	var x Vec
-	for i, w := range pg.words[o : o+s.w] {
-		x[i] = w ^ q[i]
+// scratch holds the working buffers of one lookup, reused through
+// Snapshot.scratch so that a lookup in steady state allocates only its
+// results.
+type scratch struct {
+	bounds [][2]uint32
+	cands  []uint32
+	vecs   []Vec
+	hits   []hit
+}
+
+// gather copies the stored vectors at positions ps into dst, side by side:
+// a loop of independent loads, which the processor overlaps.
+func (s *Snapshot) gather(dst []Vec, ps []uint32) {
+	pages := s.pages
+	if s.w == 4 {
+		for k, p := range ps {
+			ws := pages[p>>pageBits].words
+			o := int(p&(pageSize-1)) * 4
+			v := ws[o : o+4 : o+4]
+			dst[k] = Vec{v[0], v[1], v[2], v[3]}
+		}
+		return
 	}
-	return x
+	for k, p := range ps {
+		dst[k] = s.vec(p)
+	}
+}
+
+// verify appends to hits the candidates (positions found through
+// substring i of lay, probed at radii) within maxDist of q, leaving out
+// the dead ones and those that a substring before i finds.
+func (s *Snapshot) verify(sc *scratch, hits []hit, cands []uint32, q *Vec, qi, maxDist int, lay *layout, i int, radii *[maxSub]int) []hit {
+	vecs := slices.Grow(sc.vecs[:0], len(cands))[:len(cands)]
+	sc.vecs = vecs
+	s.gather(vecs, cands)
+	// The stored vectors are zero past the width; so is qq.
+	var qq Vec
+	copy(qq[:s.w], q[:s.w])
+	for k, p := range cands {
+		v := &vecs[k]
+		xor := Vec{v[0] ^ qq[0], v[1] ^ qq[1], v[2] ^ qq[2], v[3] ^ qq[3]}
+		d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
+		if d > maxDist || s.isDead(p) || lay.foundBefore(&xor, i, radii) {
+			continue
+		}
+		hits = append(hits, hit{p, d, qi})
+	}
+	return hits
 }
 
 // hit is a match of one query variant with one stored position.
@@ -301,30 +344,33 @@ func (s *Snapshot) search(queries []Vec, maxDist int, p plan) []Result {
 	if maxDist < 0 || len(queries) == 0 || s.live == 0 {
 		return nil
 	}
-	var hits []hit
+	sc := s.scratch.Get().(*scratch)
+	defer s.scratch.Put(sc)
+	hits := sc.hits[:0]
 	bn := s.baseN()
 	if p.probeBase {
 		for qi := range queries {
-			hits = s.base.probe(s, hits, &queries[qi], qi, maxDist, &p.baseRadii)
+			hits = s.base.probe(s, sc, hits, &queries[qi], qi, maxDist, &p.baseRadii)
 		}
 	} else {
 		hits = s.scanRange(hits, queries, maxDist, 0, bn)
 	}
 	if p.probeDelta {
 		for qi := range queries {
-			hits = s.probeDelta(hits, &queries[qi], qi, maxDist, &p.deltaRadii)
+			hits = s.probeDelta(sc, hits, &queries[qi], qi, maxDist, &p.deltaRadii)
 		}
 	} else {
 		hits = s.scanRange(hits, queries, maxDist, bn, s.n)
 	}
+	sc.hits = hits
 	return s.results(hits, len(queries) > 1)
 }
 
 // probeDelta appends to hits the delta's vectors within maxDist of q
 // found by probing each 16-bit substring i of q at radius radii[i]. A
 // vector is reported only from the first substring that finds it.
-func (s *Snapshot) probeDelta(hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
-	var cands []uint32
+func (s *Snapshot) probeDelta(sc *scratch, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
+	cands := sc.cands
 	for i := range s.dlay.m {
 		r := radii[i]
 		if r < 0 {
@@ -337,15 +383,9 @@ func (s *Snapshot) probeDelta(hits []hit, q *Vec, qi, maxDist int, radii *[maxSu
 		for _, mask := range masks[:ballSize[r]] {
 			cands = append(cands, t.bucket(sq^mask)...)
 		}
-		for _, p := range cands {
-			xor := s.xor(p, q)
-			d := bits.OnesCount64(xor[0]) + bits.OnesCount64(xor[1]) + bits.OnesCount64(xor[2]) + bits.OnesCount64(xor[3])
-			if d > maxDist || s.isDead(p) || s.dlay.foundBefore(&xor, i, radii) {
-				continue
-			}
-			hits = append(hits, hit{p, d, qi})
-		}
+		hits = s.verify(sc, hits, cands, q, qi, maxDist, &s.dlay, i, radii)
 	}
+	sc.cands = cands
 	return hits
 }
 
@@ -354,7 +394,10 @@ func (s *Snapshot) Scan(queries []Vec, maxDist int) []Result {
 	if maxDist < 0 || len(queries) == 0 || s.live == 0 {
 		return nil
 	}
-	return s.results(s.scanRange(nil, queries, maxDist, 0, s.n), false)
+	sc := s.scratch.Get().(*scratch)
+	defer s.scratch.Put(sc)
+	sc.hits = s.scanRange(sc.hits[:0], queries, maxDist, 0, s.n)
+	return s.results(sc.hits, false)
 }
 
 // scanRange appends to hits the live vectors at positions lo to hi-1
@@ -493,12 +536,13 @@ func (s *Snapshot) MemoryBytes() int64 {
 func (s *Snapshot) find(v Vec) []uint32 {
 	var hits []hit
 	var radii [maxSub]int
+	sc := new(scratch)
 	if b := s.base; b != nil {
 		b.lay.radii(0, b.ntab, &radii)
-		hits = b.probe(s, hits, &v, 0, 0, &radii)
+		hits = b.probe(s, sc, hits, &v, 0, 0, &radii)
 	}
 	s.dlay.radii(0, len(s.delta), &radii)
-	hits = s.probeDelta(hits, &v, 0, 0, &radii)
+	hits = s.probeDelta(sc, hits, &v, 0, 0, &radii)
 	ps := make([]uint32, len(hits))
 	for i, h := range hits {
 		ps[i] = h.pos
