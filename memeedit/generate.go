@@ -101,8 +101,10 @@ func (g *gen) crop(lo, hi float64) Crop {
 	case 3:
 		return Crop{Left: f}
 	}
-	// From all sides at once, the largest side at f.
-	return Crop{Top: f, Right: g.uniform(lo/2, f), Bottom: g.uniform(lo/2, f), Left: g.uniform(lo/2, f)}
+	// From all sides at once: f of the width and of the height in all,
+	// shared unevenly between opposite sides.
+	t, l := g.uniform(0.3, 0.7)*f, g.uniform(0.3, 0.7)*f
+	return Crop{Top: t, Right: f - l, Bottom: f - t, Left: l}
 }
 
 func (g *gen) juxtapose(stacked bool) Juxtapose {

@@ -41,7 +41,7 @@ const (
 	FamilyResize     = "resize"          // scaling by 25-200%
 	FamilyMirror     = "mirror"          // left-right mirror
 	FamilyRotate     = "rotate"          // rotation by 90, 180 or 270 degrees
-	FamilyCropSmall  = "crop-le10"       // crops of 5-10% of a side
+	FamilyCropSmall  = "crop-le10"       // crops of 5-10% of the width or height
 	FamilyCropLarge  = "crop-gt10"       // crops of more than 10%, up to 25%
 	FamilySideBySide = "juxtapose-side"  // beside an unrelated picture
 	FamilyStacked    = "juxtapose-stack" // above or below an unrelated picture

@@ -15,7 +15,7 @@ import (
 var (
 	full      = flag.Bool("full", false, "run the full evaluation and write its report to -docs")
 	docsDir   = flag.String("docs", "../docs", "where the full evaluation writes robustness.md and its plots")
-	perFamily = flag.Int("perfamily", 3, "edits of each family in the full evaluation")
+	perFamily = flag.Int("perfamily", 4, "edits of each family in the full evaluation")
 )
 
 const (
@@ -154,7 +154,7 @@ func TestFullEvaluation(t *testing.T) {
 	}
 	bank, distractors := Split(origs)
 	t.Logf("%d pictures: %d in the bank, %d distractors", len(origs), len(bank), len(distractors))
-	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cuts: []float64{0.15}}, bank, distractors)
+	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cuts: DefaultCuts}, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,8 +82,12 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 		length = r.Dx()
 	}
 	buf := make([]uint8, 0, 3*max(r.Dx(), r.Dy()))
-	first := measure(p.line(r, side, 0, buf))
-	if !first.flat() {
+	l0 := p.line(r, side, 0, buf)
+	first := measure(l0)
+	// A border starts with a flat line; a band may also start with a
+	// line through a bar with text or a box on it, where a crop cut the
+	// bar.
+	if !first.flat() && (!text || !barLine(l0, first)) {
 		return 0
 	}
 	c0 := first.median
@@ -95,7 +99,7 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 		// them. The band ends at the last straight edge across the whole
 		// line (where the picture starts) before the walk stops or runs
 		// out of room: a gradual change, as into a sky, is no end.
-		allow := max(2, length/50)
+		allow := max(3, length/30)
 		last, end := 0, 0
 		prev := append([]uint8(nil), p.line(r, side, 0, buf)...)
 		for i := 1; i < length && i <= room+1 && i-last <= allow+1; i++ {
@@ -106,15 +110,11 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 			prev = append(prev[:0], l...)
 			st := measure(l)
 			switch {
-			case st.flat(), st.smooth >= boxSmooth && nearFracTol(l, st.median, textTol) >= boxFrac:
-				// A flat line of another colour starts a new bar (a
-				// status bar above a header bar, a caption bar inside a
-				// border); the anchor colour does not follow a gradual
-				// drift, as of a sky.
-				if !near(st.median, c0) {
-					c0 = st.median
-				}
-				last = i
+			case st.flat(), barLine(l, st):
+				// The background of what follows: a bar, a box on it,
+				// the next bar. (A gradual drift, as of a sky, is followed
+				// too; the edge rule keeps the band from ending in it.)
+				c0, last = st.median, i
 			case nearFracTol(l, c0, textTol) >= textFrac:
 				last = i
 			}
@@ -175,6 +175,12 @@ func edge(a, b []uint8) bool {
 		}
 	}
 	return n > 0 && float64(diff) >= edgeFrac*float64(n)
+}
+
+// barLine reports whether l, with statistics st, is mostly one colour
+// and smooth: a line through a bar with a box or a few letters on it.
+func barLine(l []uint8, st lineStats) bool {
+	return st.smooth >= boxSmooth && nearFracTol(l, st.median, textTol) >= boxFrac
 }
 
 // lineStats describes one line of pixels.

@@ -285,3 +285,28 @@ func BenchmarkFind(b *testing.B) {
 		Find(meme)
 	}
 }
+
+func TestScreenshotFrame(t *testing.T) {
+	pic := texture(512, 384, 9)
+	for _, s := range []memeedit.Screenshot{
+		{Width: 720, Header: color.NRGBA{255, 255, 255, 255}, Padding: true, Text: "THIS IS WHO THEY ARE"},
+		{Width: 720, Dark: true, Header: color.NRGBA{24, 119, 242, 255}, Text: "有什么区别", Blocky: true},
+	} {
+		t.Run(s.String(), func(t *testing.T) {
+			img := apply(t, s, pic, nil)
+			// The layout of memeedit.Screenshot at 720 pixels: 2 pixels a dp.
+			x, w := 16, 688
+			if s.Padding {
+				x, w = 40, 640
+			}
+			top := 48 + 112 + 16 + 24 + 88 + 56
+			want := image.Rect(x, top, x+w, top+w*384/512)
+			rs := Find(img)
+			got, ok := region(rs, CaptionCut)
+			k := (img.Bounds().Dy() + MaxSide - 1) / MaxSide
+			if !ok || !within(got, want, k+1) {
+				t.Errorf("caption cut %v, want %v within %d; regions %v", got, want, k+1, rs)
+			}
+		})
+	}
+}

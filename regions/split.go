@@ -39,11 +39,16 @@ func (p *plane) split(r image.Rectangle, vertical bool) (a, b image.Rectangle, o
 		return image.Rect(r.Min.X, r.Min.Y, r.Max.X, s), image.Rect(r.Min.X, e, r.Max.X, r.Max.Y)
 	}
 
-	// A gap: the longest run of flat lines across r.
+	// A gap: the longest run of flat lines across r that is bounded by
+	// edges (flat lines inside a picture, as the dark trunks of a
+	// forest, fade into their neighbours).
 	buf := make([]uint8, 0, 3*across)
 	side := left
 	if !vertical {
 		side = top
+	}
+	edgeAt := func(v int) bool { // between lines v-1 and v
+		return v > lo && v < hi && edge(p.line(r, side, v-1-lo, nil), p.line(r, side, v-lo, buf))
 	}
 	bestS, bestE, runS := 0, 0, -1
 	for v := from; v <= to; v++ {
@@ -55,7 +60,7 @@ func (p *plane) split(r image.Rectangle, vertical bool) (a, b image.Rectangle, o
 		case isFlat && runS < 0:
 			runS = v
 		case !isFlat && runS >= 0:
-			if v-runS > bestE-bestS {
+			if v-runS > bestE-bestS && edgeAt(runS) && edgeAt(v) {
 				bestS, bestE = runS, v
 			}
 			runS = -1
