@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"net"
 	"os"
 	"runtime"
@@ -33,9 +31,6 @@ import (
 const (
 	defaultServeAddr = "127.0.0.1:8080"
 	defaultMaxPixels = 40_000_000
-	// entryThumbnailSide is the longer side of the JPEG thumbnail kept
-	// with an entry added from an image.
-	entryThumbnailSide = 256
 )
 
 type serveFlags struct {
@@ -338,12 +333,9 @@ func (h *serveHasher) Entry(ctx context.Context, data []byte) (medialabel.Entry,
 			e.Regions = append(e.Regions, medialabel.RegionHash{Region: r.Name, Hash: rh})
 		}
 	}
-	t := imaging.Fit(im.Image, entryThumbnailSide, entryThumbnailSide, imaging.Lanczos)
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, t, &jpeg.Options{Quality: 80}); err != nil {
-		return medialabel.Entry{}, fmt.Errorf("thumbnail: %w", err)
+	if e.Thumbnail, err = thumbnail(im.Image); err != nil {
+		return medialabel.Entry{}, err
 	}
-	e.Thumbnail = buf.Bytes()
 	return e, nil
 }
 
