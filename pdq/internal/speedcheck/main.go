@@ -193,6 +193,65 @@ var pipelines = map[string]pipeline{
 	"turbo384":   {decode: turboDecode(384), phash: fullPHash},
 	"turbo256":   {decode: turboDecode(256), phash: fullPHash},
 	"turbo-only": {decode: turboDecode(0)},
+	// Full-size decodes, with pHash computed on a copy reduced 8 times by
+	// averaging, as fingerprint might do it.
+	"std-phash8":   {decode: stdDecode, phash: reducedPHash},
+	"turbo-phash8": {decode: turboDecode(0), phash: reducedPHash},
+}
+
+// reducedPHash is goimagehash's pHash of img reduced 8 times in each
+// dimension by averaging 8x8 blocks (of the luma and chroma planes of a
+// *image.YCbCr, of the channels of a *image.RGBA).
+func reducedPHash(img image.Image) (uint64, error) {
+	return fullPHash(reduce8(img))
+}
+
+func reduce8(img image.Image) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx()/8, b.Dy()/8
+	if w < 8 || h < 8 {
+		return img
+	}
+	switch m := img.(type) {
+	case *image.RGBA:
+		out := image.NewRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				var sum [3]int
+				for dy := range 8 {
+					p := m.Pix[(8*y+dy)*m.Stride+32*x:]
+					for dx := range 8 {
+						sum[0] += int(p[4*dx])
+						sum[1] += int(p[4*dx+1])
+						sum[2] += int(p[4*dx+2])
+					}
+				}
+				o := out.Pix[y*out.Stride+4*x:]
+				o[0], o[1], o[2], o[3] = uint8(sum[0]/64), uint8(sum[1]/64), uint8(sum[2]/64), 0xff
+			}
+		}
+		return out
+	case *image.YCbCr:
+		out := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio444)
+		for y := range h {
+			for x := range w {
+				var sy, sb, sr int
+				for dy := range 8 {
+					for dx := range 8 {
+						px, py := b.Min.X+8*x+dx, b.Min.Y+8*y+dy
+						sy += int(m.Y[m.YOffset(px, py)])
+						ci := m.COffset(px, py)
+						sb += int(m.Cb[ci])
+						sr += int(m.Cr[ci])
+					}
+				}
+				i := y*out.YStride + x
+				out.Y[i], out.Cb[i], out.Cr[i] = uint8(sy/64), uint8(sb/64), uint8(sr/64)
+			}
+		}
+		return out
+	}
+	return img
 }
 
 // denominator returns the largest of 2, 4 and 8 that keeps both sides of
@@ -299,7 +358,7 @@ func work(name string, files []string) error {
 // to its full-size one.
 func printDistances(files []string) error {
 	var h pdq.Hasher
-	fmt.Print("file\twidth\theight\tquality\tpdq_d2\tpdq_d4\tpdq_d8\tphash_d2\tphash_d4\tphash_d8")
+	fmt.Print("file\twidth\theight\tquality\tpdq_d2\tpdq_d4\tpdq_d8\tphash_d2\tphash_d4\tphash_d8\tphash_reduce8")
 	if jpegturbo.Available {
 		fmt.Print("\tturbo_vs_go\tturbo_d2\tturbo_d4\tturbo_d8")
 	}
@@ -320,6 +379,10 @@ func printDistances(files []string) error {
 		}
 		b := full.Bounds()
 		fmt.Printf("%s\t%d\t%d\t%d", f, b.Dx(), b.Dy(), q)
+		reducedP, err := reducedPHash(full)
+		if err != nil {
+			return err
+		}
 		var pd []int
 		for _, denom := range []int{2, 4, 8} {
 			img, err := jpegscale.Decode(bytes.NewReader(data), denom)
@@ -334,7 +397,7 @@ func printDistances(files []string) error {
 			}
 			pd = append(pd, bits.OnesCount64(p^refP))
 		}
-		fmt.Printf("\t%d\t%d\t%d", pd[0], pd[1], pd[2])
+		fmt.Printf("\t%d\t%d\t%d\t%d", pd[0], pd[1], pd[2], bits.OnesCount64(reducedP^refP))
 		if jpegturbo.Available {
 			// libjpeg-turbo at full size against image/jpeg, then its
 			// reduced-scale decodes against its full-size one.
