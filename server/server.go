@@ -257,7 +257,7 @@ func (s *Server) observe(c *gin.Context) {
 	case status >= 500:
 		level = slog.LevelWarn
 	}
-	if route == "/healthz" || route == "/metrics" || !s.log.Enabled(c.Request.Context(), level) {
+	if route == "/healthz" || route == "/readyz" || route == "/metrics" || !s.log.Enabled(c.Request.Context(), level) {
 		return
 	}
 	attrs := []slog.Attr{
