@@ -167,7 +167,11 @@ func (nz *Normalizer) decode(s string) ([]item, bool) {
 	items := make([]item, 0, min(len(s), nz.maxRunes))
 	// Only the part that can be read is searched for links.
 	limit := min(len(s), utf8.UTFMax*nz.maxRunes)
-	skip := dropPattern.FindAllStringIndex(s[:limit], -1)
+	var skip [][]int
+	if strings.ContainsAny(s[:limit], "@.:") {
+		// Every link has a dot or a colon, every mention an @.
+		skip = dropPattern.FindAllStringIndex(s[:limit], -1)
+	}
 	for i := 0; i < len(s); {
 		if len(items) == nz.maxRunes {
 			return items, true
@@ -196,6 +200,14 @@ func (nz *Normalizer) fold(in []item) []item {
 				return
 			}
 			r = ' '
+		}
+		if r >= 0x4E00 && r <= 0x9FFF {
+			// Common Han characters: nothing to drop or fold but the script.
+			if t, ok := nz.t2s[r]; ok {
+				r = t
+			}
+			out = append(out, item{r: r, span: sp})
+			return
 		}
 		if dropped(r) {
 			return
@@ -243,7 +255,11 @@ func dropped(r rune) bool {
 	case r == '\t' || r == '\n' || r == '\r':
 		return false
 	case r < utf8.RuneSelf:
-		return unicode.IsControl(r) || strings.ContainsRune(decorative, r)
+		switch r {
+		case '*', '^', '`', '_', '|', '~':
+			return true
+		}
+		return r < 0x20 || r == 0x7f
 	case r >= 0x1F3FB && r <= 0x1F3FF:
 		return true
 	case unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me, unicode.Cc, unicode.Co):
@@ -253,7 +269,12 @@ func dropped(r rune) bool {
 }
 
 // isCJK reports whether r is a Han character.
-func isCJK(r rune) bool { return unicode.Is(unicode.Han, r) }
+func isCJK(r rune) bool {
+	if r >= 0x4E00 && r <= 0x9FFF {
+		return true
+	}
+	return r >= 0x2E80 && unicode.Is(unicode.Han, r)
+}
 
 // separators may stand between the characters of a word spaced apart.
 const separators = " .-/\\+="
