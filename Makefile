@@ -8,7 +8,7 @@ DB      ?= medialabel.db
 PKGS    := ./...
 
 .PHONY: all build run test test-race accept test-short bench bench-index bench-store \
-	fuzz lint corpus clean
+	fuzz lint corpus loadtest clean
 
 all: build
 
@@ -70,3 +70,8 @@ corpus:
 
 clean:
 	rm -rf bin
+
+# Measures the service on loopback: /v1/label against the in-process
+# baseline, /v1/match by hash, and a flood of 20 MB uploads (about 5 min).
+loadtest: build
+	$(GO) run ./loadtest/cmd/medialabel-load -serve $(BIN)
