@@ -5,6 +5,7 @@
 package jpegscale
 
 import (
+	"encoding/binary"
 	"io"
 )
 
@@ -76,6 +77,20 @@ func (d *decoder) fillBits() {
 	i, j := d.bytes.i, d.bytes.j
 	buf := d.bytes.buf[:j]
 	a, n := d.bits.a, d.bits.n
+	if j-i >= 8 {
+		// The common case: the next 8 bytes hold no 0xff, so no
+		// stuffing and no marker, and as many as fit go in at once.
+		x := binary.BigEndian.Uint64(buf[i:])
+		if y := ^x; (y-0x0101010101010101)&^y&0x8080808080808080 == 0 {
+			if k := (64 - n) / 8; k > 0 {
+				d.bits.a = a<<(8*k) | x>>(64-8*k)
+				d.bits.n = n + 8*k
+				d.bytes.i = i + int(k)
+				d.bytes.nUnreadable = 0
+			}
+			return
+		}
+	}
 	for n <= 56 && i+1 < j {
 		x := buf[i]
 		if x == 0xff {
