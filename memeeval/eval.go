@@ -47,6 +47,9 @@ type Config struct {
 	PerFamily int    // edits of each family
 	// Families limits the edits to these families; nil means all.
 	Families []string
+	// Edits, when set, replaces the generated edits (Seed, PerFamily and
+	// Families are then unused).
+	Edits []memeedit.Edit
 	// Cuts are the shares of a side the bank crops cut off, one set of
 	// regions.Crops for each.
 	Cuts    []float64
@@ -124,7 +127,10 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 		entries[i] = f
 	}
 
-	edits := selectEdits(memeedit.Generate(cfg.Seed, cfg.PerFamily), cfg.Families)
+	edits := cfg.Edits
+	if edits == nil {
+		edits = selectEdits(memeedit.Generate(cfg.Seed, cfg.PerFamily), cfg.Families)
+	}
 	type job struct {
 		orig    Original
 		entry   int

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,15 +28,15 @@ const (
 // test.
 func smallSet(t *testing.T) (bank, distractors []Original) {
 	t.Helper()
-	origs, skipped, err := LoadOriginals(filepath.Join(photosDir, "debian-python3-skimage"), "", 256)
+	origs, skipped, err := LoadOriginals(filepath.Join(photosDir, "debian-python3-skimage"), "", 200)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(skipped) > 0 {
 		t.Fatalf("could not decode %v", skipped)
 	}
-	keep := map[string]bool{"photos/astronaut": true, "photos/coffee": true, "photos/chelsea": true, "photos/rocket": true,
-		"photos/camera": true, "photos/coins": true, "photos/hubble_deep_field": true, "photos/retina": true}
+	keep := map[string]bool{"photos/astronaut": true, "photos/coffee": true, "photos/chelsea": true,
+		"photos/rocket": true, "photos/camera": true, "photos/coins": true}
 	var small []Original
 	for _, o := range origs {
 		if keep[o.Name] {
@@ -54,11 +55,19 @@ func smallSet(t *testing.T) (bank, distractors []Original) {
 // picture misses, and that nothing matches falsely.
 func TestSmallEvaluation(t *testing.T) {
 	bank, distractors := smallSet(t)
-	fams := []string{memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyMirror, memeedit.FamilySideBySide, memeedit.FamilyScreenshot}
-	res, err := Run(context.Background(), Config{Seed: 7, PerFamily: 1, Families: fams, Cuts: []float64{0.15}, Workers: 2}, bank, distractors)
+	white := color.NRGBA{255, 255, 255, 255}
+	edits := []memeedit.Edit{
+		{Name: "caption", Family: memeedit.FamilyCaption, Steps: []memeedit.Step{memeedit.Caption{Height: 0.2, Background: white, Text: "WAKE UP"}}},
+		{Name: "border", Family: memeedit.FamilyBorder, Steps: []memeedit.Step{memeedit.Border{Top: 0.2, Bottom: 0.2, Colour: color.NRGBA{0, 0, 0, 255}}, memeedit.JPEG{Quality: 60}}},
+		{Name: "mirror", Family: memeedit.FamilyMirror, Steps: []memeedit.Step{memeedit.Mirror{}}},
+		{Name: "side", Family: memeedit.FamilySideBySide, Steps: []memeedit.Step{memeedit.Juxtapose{PartnerScale: 1, Gap: 0.03, GapColour: white}}},
+		{Name: "screenshot", Family: memeedit.FamilyScreenshot, Steps: []memeedit.Step{memeedit.Screenshot{Width: 360, Header: color.NRGBA{24, 119, 242, 255}, Text: "有什么区别", Blocky: true}}},
+	}
+	res, err := Run(context.Background(), Config{Edits: edits, Cuts: []float64{0.15}, Workers: 2}, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fams := edits
 	if want := (len(bank) + len(distractors)) * len(fams); len(res.Queries) != want {
 		t.Fatalf("%d queries, want %d", len(res.Queries), want)
 	}
@@ -81,7 +90,7 @@ func TestSmallEvaluation(t *testing.T) {
 	}
 	plain := res.Tally(Plain, 0, th[0], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
 	found := res.Tally(BankRegions, 0, th[0], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
-	if plain.Recall() > 0.5 || found.Recall() < 0.75 {
+	if plain.Recall() > 0.5 || found.Recall() < 0.8 {
 		t.Errorf("caption, border and screenshot copies: recall %.2f whole, %.2f with regions; want regions to find what the whole misses", plain.Recall(), found.Recall())
 	}
 	// PDQ's mirror hashes differ from the hash of the mirrored picture
