@@ -29,8 +29,8 @@ type FeatureConfig struct {
 	MinN, MaxN int // character n-gram lengths
 }
 
-// DefaultFeatureConfig is what the shipped model uses.
-var DefaultFeatureConfig = FeatureConfig{Dim: 1 << 16, MinN: 1, MaxN: 3}
+// DefaultFeatureConfig returns the configuration the shipped model uses.
+func DefaultFeatureConfig() FeatureConfig { return FeatureConfig{Dim: 1 << 16, MinN: 1, MaxN: 3} }
 
 // A Featurizer hashes normalized text into sparse vectors. It is built
 // once and safe for concurrent use.

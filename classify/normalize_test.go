@@ -10,7 +10,7 @@ import (
 // testPipeline is built once per test binary: building the Traditional to
 // Simplified table takes some tens of milliseconds.
 var testPipeline = sync.OnceValues(func() (*Pipeline, error) {
-	return NewPipeline(DefaultFeatureConfig, true)
+	return NewPipeline(DefaultFeatureConfig(), true)
 })
 
 func pipeline(t testing.TB) *Pipeline {
@@ -265,7 +265,7 @@ func FuzzNormalize(f *testing.F) {
 			}
 		}
 		for k, i := range v.Index {
-			if i < 0 || int(i) >= DefaultFeatureConfig.Dim || (k > 0 && v.Index[k-1] >= i) {
+			if i < 0 || int(i) >= DefaultFeatureConfig().Dim || (k > 0 && v.Index[k-1] >= i) {
 				t.Fatalf("bad vector index %d at %d", i, k)
 			}
 		}

@@ -35,24 +35,28 @@ type BuildConfig struct {
 	Ensemble int
 }
 
-// DefaultBuildConfig is the configuration of the shipped model.
-var DefaultBuildConfig = BuildConfig{
-	Features:            classify.DefaultFeatureConfig,
-	Lexicon:             true,
-	Train:               DefaultTrainConfig,
-	MaxHardNegativeRate: 0.05,
-	Ensemble:            4,
+// DefaultBuildConfig returns the configuration of the shipped model.
+func DefaultBuildConfig() BuildConfig {
+	return BuildConfig{
+		Features:            classify.DefaultFeatureConfig(),
+		Lexicon:             true,
+		Train:               DefaultTrainConfig(),
+		MaxHardNegativeRate: 0.05,
+		Ensemble:            4,
+	}
 }
 
-// SelfCheckCaptions are the captions whose outputs are stored in the model
-// and checked when it is opened.
-var SelfCheckCaptions = []string{
-	"啲甲由又出嚟搞事",
-	"一群蟑螂躲在口罩后面",
-	"今天天气很好，我们去公园散步吧",
-	"这种人真是垃圾，滚出去",
-	"黃屍廢青又喺度搞破壞",
-	"厨房里发现了一只蟑螂",
+// SelfCheckCaptions returns the captions whose outputs are stored in the
+// model and checked when it is opened.
+func SelfCheckCaptions() []string {
+	return []string{
+		"啲甲由又出嚟搞事",
+		"一群蟑螂躲在口罩后面",
+		"今天天气很好，我们去公园散步吧",
+		"这种人真是垃圾，滚出去",
+		"黃屍廢青又喺度搞破壞",
+		"厨房里发现了一只蟑螂",
+	}
 }
 
 // Built is the result of Build: the network, its ONNX file and what was
@@ -98,7 +102,7 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 	// The thresholds are stored with six decimals; use them as stored.
 	th := Thresholds{Dehumanizing: round6(ev.th.Dehumanizing), Offensive: round6(ev.th.Offensive)}
 	b := &Built{Net: net, Thresholds: th, Report: ev.report}
-	for _, s := range SelfCheckCaptions {
+	for _, s := range SelfCheckCaptions() {
 		_, _, x := pipe.Features(s)
 		p := net.Predict(x)
 		b.SelfCheck = append(b.SelfCheck, SelfCheckCase{Text: s, Dehumanizing: float64(p[OutDehumanizing]), Offensive: float64(p[OutOffensive])})

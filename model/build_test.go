@@ -32,7 +32,7 @@ func smallCorpus() []LabeledText {
 }
 
 func smallConfig() BuildConfig {
-	cfg := DefaultBuildConfig
+	cfg := DefaultBuildConfig()
 	cfg.Features = classify.FeatureConfig{Dim: 1 << 12, MinN: 1, MaxN: 3}
 	cfg.Train.Hidden, cfg.Train.DehumanizingUnits, cfg.Train.Epochs = 8, 4, 3
 	return cfg
@@ -96,7 +96,7 @@ func TestOpenDetectsCorruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, x := mustPipeline(t).Features(SelfCheckCaptions[0])
+	_, _, x := mustPipeline(t).Features(SelfCheckCaptions()[0])
 	f.Net.W1[int(x.Index[0])*f.Net.Hidden] += 5
 	f.Net.B2[OutDehumanizing] += 1
 	bad, err := EncodeONNX(f.Net, f.Metadata)

@@ -45,11 +45,13 @@ type TrainConfig struct {
 	OutWeight         [numOutputs]float64 // loss weight of each output (0 means 1)
 }
 
-// DefaultTrainConfig is the configuration of the shipped model.
-var DefaultTrainConfig = TrainConfig{
-	Seed: 1, In: classify.DefaultFeatureConfig.Dim, Hidden: 8, Epochs: 5,
-	LearningRate: 0.002, L2: 1e-6, Dropout: 0.5, InputDropout: 0.3, InitScale: 0.1,
-	DehumanizingUnits: 4,
+// DefaultTrainConfig returns the training configuration of the shipped model.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{
+		Seed: 1, In: classify.DefaultFeatureConfig().Dim, Hidden: 8, Epochs: 5,
+		LearningRate: 0.002, L2: 1e-6, Dropout: 0.5, InputDropout: 0.3, InitScale: 0.1,
+		DehumanizingUnits: 4,
+	}
 }
 
 // EpochFunc is called after every epoch with the current weights; it

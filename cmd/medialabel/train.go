@@ -15,7 +15,7 @@ import (
 )
 
 func newTrainCmd(g *globals) *cobra.Command {
-	cfg := model.DefaultBuildConfig
+	cfg := model.DefaultBuildConfig()
 	var (
 		out, coldDir, dehumDir, coldDehum string
 		repeat                            int
