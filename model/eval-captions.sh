@@ -42,4 +42,5 @@ else
 fi
 
 section "Latency and start-up (go test benchmarks, 5 runs)"
-go test -run '^$' -bench 'Classify|PlainGo|Open' -benchtime 2000x -count 5 ./model/
+go test -run '^$' -bench 'Classify|PlainGo|Instance' -benchtime 2000x -count 5 ./model/
+go test -run '^$' -bench 'Open' -benchtime 5x -count 5 ./model/
