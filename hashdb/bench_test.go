@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/medialabel/medialabel"
@@ -54,7 +56,7 @@ func BenchmarkImport(b *testing.B) {
 
 // BenchmarkScanHashes measures the start-up scan over a store of 200000
 // PDQ hashes (ns/op is per hash), against the same scan through
-// database/sql as a baseline.
+// database/sql as a baseline, and ScanHashesParts on every core.
 func BenchmarkScanHashes(b *testing.B) {
 	ctx := context.Background()
 	const size = 200000
@@ -66,14 +68,26 @@ func BenchmarkScanHashes(b *testing.B) {
 	if _, err := db.Import(ctx, "bench", pdqEntries(size, "bench"), nil); err != nil {
 		b.Fatal(err)
 	}
+	// ScanHashesParts on every core, with fn serialised as ScanHashes
+	// calls it.
+	parts := func(ctx context.Context, fn func(medialabel.HashRecord) error) error {
+		var mu sync.Mutex
+		return db.ScanHashesParts(ctx, runtime.GOMAXPROCS(0), func(_ int, rec medialabel.HashRecord) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(rec)
+		})
+	}
 	for _, bc := range []struct {
 		name string
 		scan func(context.Context, func(medialabel.HashRecord) error) error
 	}{
 		{"database-sql", db.scanHashesSQL},
 		{"direct", db.ScanHashes},
+		{"parts", parts},
 		{"database-sql", db.scanHashesSQL},
 		{"direct", db.ScanHashes},
+		{"parts", parts},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cpu := cpuTime()

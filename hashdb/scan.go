@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/medialabel/medialabel"
 )
@@ -14,6 +17,13 @@ import (
 // scanQuery packs the signal code into the key column (key<<8 | code): one
 // column fewer for the driver to convert on each of millions of rows.
 const scanQuery = "SELECT (entry_key << 8) | signal, value, region FROM hashes ORDER BY entry_key, n"
+
+// mmapPragma lets a connection read the file through memory mapping
+// instead of a read call per page: the scans take a tenth less time.
+const mmapPragma = "PRAGMA mmap_size = 1073741824"
+
+// rangeQuery is scanQuery over the keys from ?1 to ?2 inclusive.
+const rangeQuery = "SELECT (entry_key << 8) | signal, value, region FROM hashes WHERE entry_key BETWEEN ?1 AND ?2 ORDER BY entry_key, n"
 
 // ScanHashes calls fn for every stored hash, whole-picture and region
 // hashes alike, in key order, from one snapshot. It is the fast path the
@@ -29,6 +39,9 @@ func (db *DB) ScanHashes(ctx context.Context, fn func(rec medialabel.HashRecord)
 		return fmt.Errorf("scan hashes: %w", err)
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, mmapPragma); err != nil {
+		return fmt.Errorf("scan hashes: %w", err)
+	}
 	var fnErr error
 	err = conn.Raw(func(dc any) error {
 		q, ok := dc.(driver.QueryerContext)
@@ -50,6 +63,142 @@ func (db *DB) ScanHashes(ctx context.Context, fn func(rec medialabel.HashRecord)
 		return fmt.Errorf("scan hashes: %w", err)
 	}
 	return nil
+}
+
+// ScanHashesParts is ScanHashes split into parts ranges of keys scanned
+// at once, each on a connection and a goroutine of its own, all from one
+// snapshot: on several cores it takes a fraction of the time. fn is called
+// concurrently from the parts' goroutines, with the part's number; within
+// a part the hashes come in key order, and every key of part i is below
+// every key of part i+1. The first error, from fn or from a scan, stops
+// every part and is returned (fn's as it is).
+//
+// To read one snapshot on several connections, it takes the write lock
+// (waiting, as a write does, for another writer to finish), starts a read
+// transaction on each connection and lets the lock go: no write can
+// commit in between, so every part sees the same state.
+func (db *DB) ScanHashesParts(ctx context.Context, parts int, fn func(part int, rec medialabel.HashRecord) error) error {
+	if parts <= 1 {
+		return db.ScanHashes(ctx, func(rec medialabel.HashRecord) error { return fn(0, rec) })
+	}
+	conns, err := db.pinSnapshot(ctx, parts)
+	if err != nil {
+		return fmt.Errorf("scan hashes: %w", err)
+	}
+	defer func() {
+		for _, c := range conns {
+			// Ends the read transaction; the connection goes back to the
+			// pool.
+			c.ExecContext(context.Background(), "ROLLBACK")
+			c.Close()
+		}
+	}()
+	// Two subqueries: SQLite reads a minimum or a maximum off the end of
+	// the primary key only when it is a query's one aggregate.
+	var lo, hi sql.NullInt64
+	if err := conns[0].QueryRowContext(ctx, "SELECT (SELECT min(entry_key) FROM hashes), (SELECT max(entry_key) FROM hashes)").Scan(&lo, &hi); err != nil {
+		return fmt.Errorf("scan hashes: %w", err)
+	}
+	if !lo.Valid {
+		return nil // no hashes
+	}
+	// Keys are handed out in increasing order, so equal key ranges hold
+	// about equal numbers of hashes; the first and last ranges are open so
+	// that every key is covered.
+	bounds := make([]int64, parts+1)
+	bounds[0], bounds[parts] = math.MinInt64, math.MaxInt64
+	for i := 1; i < parts; i++ {
+		bounds[i] = lo.Int64 + int64(float64(hi.Int64-lo.Int64+1)*float64(i)/float64(parts))
+	}
+	// On an error the other parts stop at their next row. (Not through a
+	// cancellable context: the driver then does more work per row.)
+	var stop atomic.Bool
+	errs := make([]error, parts)
+	fnErrs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() {
+			errs[i] = c.Raw(func(dc any) error {
+				q, ok := dc.(driver.QueryerContext)
+				if !ok {
+					return errors.New("driver cannot query directly")
+				}
+				last := bounds[i+1] - 1
+				if i == parts-1 {
+					last = bounds[parts]
+				}
+				args := []driver.NamedValue{{Ordinal: 1, Value: bounds[i]}, {Ordinal: 2, Value: last}}
+				rows, err := q.QueryContext(ctx, rangeQuery, args)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				fnErrs[i], err = db.scanRows(ctx, rows, func(rec medialabel.HashRecord) error {
+					if stop.Load() {
+						return errStopped
+					}
+					return fn(i, rec)
+				})
+				return err
+			})
+			if errs[i] != nil || fnErrs[i] != nil && fnErrs[i] != errStopped {
+				stop.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range parts {
+		if fnErrs[i] != nil && fnErrs[i] != errStopped {
+			return fnErrs[i]
+		}
+		if errs[i] != nil {
+			return fmt.Errorf("scan hashes: %w", errs[i])
+		}
+	}
+	return nil
+}
+
+// errStopped ends a part of ScanHashesParts after another part failed.
+var errStopped = errors.New("stopped")
+
+// pinSnapshot returns n read connections, each in a read transaction of
+// the same snapshot. The caller rolls them back and closes them.
+func (db *DB) pinSnapshot(ctx context.Context, n int) (conns []*sql.Conn, err error) {
+	defer func() {
+		if err != nil {
+			for _, c := range conns {
+				c.ExecContext(context.Background(), "ROLLBACK")
+				c.Close()
+			}
+			conns = nil
+		}
+	}()
+	// BEGIN IMMEDIATE (the writer's transactions are): no other write can
+	// commit until the rollback.
+	lock, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Rollback()
+	for range n {
+		c, err := db.r.Conn(ctx)
+		if err != nil {
+			return conns, err
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, mmapPragma); err != nil {
+			return conns, err
+		}
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			return conns, err
+		}
+		// A read transaction takes its snapshot at its first read.
+		var one int
+		if err := c.QueryRowContext(ctx, "SELECT count(*) FROM signals").Scan(&one); err != nil {
+			return conns, err
+		}
+	}
+	return conns, nil
 }
 
 // scanRows walks rows of scanQuery. It returns fn's error apart from its

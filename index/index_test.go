@@ -466,3 +466,51 @@ func TestRemoveRefs(t *testing.T) {
 		}
 	}
 }
+
+// TestBuilderAppend fills builders with consecutive runs of a bank, with
+// runs ending inside and on page boundaries, joins them and checks that
+// the index holds the bank in order and answers as brute force.
+func TestBuilderAppend(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	items := plantedBank(rng, 64, 3*pageSize/2, 20)
+	cuts := []int{0, 0, 1, pageSize - 5, pageSize, pageSize + 2, len(items)}
+	var joined *Builder
+	for i := range len(cuts) - 1 {
+		b, err := NewBuilder(Options{Bits: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items[cuts[i]:cuts[i+1]] {
+			b.Add(it)
+		}
+		if joined == nil {
+			joined = b
+			continue
+		}
+		if err := joined.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Len() != 0 {
+			t.Fatalf("appended builder still holds %d vectors", b.Len())
+		}
+	}
+	if joined.Len() != len(items) {
+		t.Fatalf("Len %d, want %d", joined.Len(), len(items))
+	}
+	other, _ := NewBuilder(Options{Bits: 256})
+	if err := joined.Append(other); err == nil {
+		t.Error("appending a 256-bit builder to a 64-bit one: no error")
+	}
+	s := joined.Index().Snapshot()
+	for p, it := range items {
+		pg, o := s.pages[p>>pageBits], p&(pageSize-1)
+		if s.vec(uint32(p)) != it.Vec || pg.refs[o] != it.Ref || pg.tags[o] != it.Tag {
+			t.Fatalf("position %d: %x ref %d tag %d, want %+v", p, s.vec(uint32(p)), pg.refs[o], pg.tags[o], it)
+		}
+	}
+	for _, q := range queriesNear(rng, items, 64, 6, 12) {
+		for _, th := range []int{0, 5, 12} {
+			check(t, "Search", th, s.Search([]Vec{q}, th), bruteForce(items, 64, []Vec{q}, th))
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"errors"
 	"slices"
 )
 
@@ -30,6 +31,37 @@ func (b *Builder) Add(it Item) {
 // Len is the number of vectors added so far.
 func (b *Builder) Len() int { return b.s.live }
 
+// Append moves the vectors of o after those of b, in the order they were
+// added, and leaves o empty: Builders filled at the same time (one per
+// part of a store read in parallel) join into one. Both must have the
+// same Options.
+func (b *Builder) Append(o *Builder) error {
+	dst, src := b.s, o.s
+	if dst.w != src.w || dst.exactOnly != src.exactOnly {
+		return errors.New("index: appending a builder with other options")
+	}
+	w := dst.w
+	for p := uint32(0); p < src.n; {
+		if dst.n&(pageSize-1) == 0 {
+			dst.pages = append(dst.pages, newPage(w))
+		}
+		sp, so := src.pages[p>>pageBits], int(p&(pageSize-1))
+		dp, do := dst.pages[len(dst.pages)-1], int(dst.n&(pageSize-1))
+		k := min(pageSize-so, pageSize-do, int(src.n-p))
+		copy(dp.words[do*w:(do+k)*w], sp.words[so*w:(so+k)*w])
+		copy(dp.refs[do:do+k], sp.refs[so:so+k])
+		copy(dp.tags[do:do+k], sp.tags[so:so+k])
+		if so+k == pageSize {
+			src.pages[p>>pageBits] = nil // copied: free it now
+		}
+		p += uint32(k)
+		dst.n += uint32(k)
+		dst.live += k
+	}
+	src.pages, src.n, src.live = nil, 0, 0
+	return nil
+}
+
 // Index builds the posting tables and returns the index. The Builder must
 // not be used afterwards.
 func (b *Builder) Index() *Index {
@@ -41,17 +73,21 @@ func (b *Builder) Index() *Index {
 	return x
 }
 
+func newPage(w int) *page {
+	return &page{
+		words: make([]uint64, pageSize*w),
+		refs:  make([]int64, pageSize),
+		tags:  make([]uint16, pageSize),
+	}
+}
+
 // appendItem writes it at position n, allocating a page when n starts
 // one. Writing past the lengths that published snapshots read is safe
 // while they are in use.
 func appendItem(pages []*page, w int, n uint32, it *Item) []*page {
 	o := int(n & (pageSize - 1))
 	if o == 0 {
-		pages = append(pages, &page{
-			words: make([]uint64, pageSize*w),
-			refs:  make([]int64, pageSize),
-			tags:  make([]uint16, pageSize),
-		})
+		pages = append(pages, newPage(w))
 	}
 	pg := pages[len(pages)-1]
 	copy(pg.words[o*w:(o+1)*w], it.Vec[:w])

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -133,45 +134,130 @@ func New(ctx context.Context, store medialabel.BankStore, opts Options) (*Matche
 			m.thresholds[sig] = t
 		}
 	}
-	names := []string{""}
-	builders := make(map[medialabel.Signal]*index.Builder)
+	names, err := m.load(ctx, store)
+	if err != nil {
+		return nil, fmt.Errorf("loading hashes: %w", err)
+	}
+	m.regionNames.Store(&names)
+	return m, nil
+}
+
+// partScanner is a store that reads its hashes in several parts at once
+// (hashdb.DB.ScanHashesParts): fn is called concurrently, part by part in
+// key order, every key of a part below those of the next.
+type partScanner interface {
+	ScanHashesParts(ctx context.Context, parts int, fn func(part int, rec medialabel.HashRecord) error) error
+}
+
+// maxLoadParts bounds the store connections a parallel load takes.
+const maxLoadParts = 4
+
+// load reads every hash of store into m.indexes and returns the region
+// names by tag. A store that can read in parts is read on every core,
+// each part into builders of its own, joined in key order at the end.
+func (m *Matcher) load(ctx context.Context, store medialabel.BankStore) ([]string, error) {
+	parts := 1
+	ps, ok := store.(partScanner)
+	if ok {
+		parts = min(runtime.GOMAXPROCS(0), maxLoadParts)
+	}
+	regions := &regionTable{names: []string{""}, tags: m.regionTags}
+	loaders := make([]*loader, parts)
+	for i := range loaders {
+		l, err := newLoader(regions)
+		if err != nil {
+			return nil, err
+		}
+		loaders[i] = l
+	}
+	var err error
+	if parts > 1 {
+		err = ps.ScanHashesParts(ctx, parts, func(part int, rec medialabel.HashRecord) error { return loaders[part].add(rec) })
+	} else {
+		err = store.ScanHashes(ctx, loaders[0].add)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, sig := range medialabel.Signals {
+		b := loaders[0].builders[sig]
+		for _, l := range loaders[1:] {
+			if err := b.Append(l.builders[sig]); err != nil {
+				return nil, err
+			}
+		}
+		m.indexes[sig] = b.Index()
+	}
+	return regions.names, nil
+}
+
+// A loader fills one index builder per signal from the records of a scan
+// (of one part of it).
+type loader struct {
+	builders map[medialabel.Signal]*index.Builder
+	regions  *regionTable
+	// The builder of the last record's signal: records of one signal
+	// come in long runs.
+	sig medialabel.Signal
+	b   *index.Builder
+}
+
+func newLoader(regions *regionTable) (*loader, error) {
+	l := &loader{builders: make(map[medialabel.Signal]*index.Builder), regions: regions}
 	for _, sig := range medialabel.Signals {
 		o, _ := indexOptions(sig)
 		b, err := index.NewBuilder(o)
 		if err != nil {
 			return nil, err
 		}
-		builders[sig] = b
+		l.builders[sig] = b
 	}
-	err := store.ScanHashes(ctx, func(rec medialabel.HashRecord) error {
-		b := builders[rec.Hash.Signal]
+	return l, nil
+}
+
+func (l *loader) add(rec medialabel.HashRecord) error {
+	if rec.Hash.Signal != l.sig || l.b == nil {
+		b := l.builders[rec.Hash.Signal]
 		if b == nil {
 			return fmt.Errorf("entry key %d: unknown signal %q", rec.Key, rec.Hash.Signal)
 		}
-		v, err := vecOf(rec.Hash)
-		if err != nil {
+		l.sig, l.b = rec.Hash.Signal, b
+	}
+	v, err := vecOf(rec.Hash)
+	if err != nil {
+		return fmt.Errorf("entry key %d: %w", rec.Key, err)
+	}
+	var tag uint16
+	if rec.Region != "" {
+		if tag, err = l.regions.tag(rec.Region); err != nil {
 			return fmt.Errorf("entry key %d: %w", rec.Key, err)
 		}
-		tag, ok := m.regionTags[rec.Region]
-		if !ok {
-			if len(names) > 1<<16-1 {
-				return fmt.Errorf("entry key %d: more than %d region names", rec.Key, 1<<16-1)
-			}
-			tag = uint16(len(names))
-			names = append(names, rec.Region)
-			m.regionTags[rec.Region] = tag
+	}
+	l.b.Add(index.Item{Ref: rec.Key, Tag: tag, Vec: v})
+	return nil
+}
+
+// regionTable hands out region tags during a load, to any number of
+// loaders at once.
+type regionTable struct {
+	mu    sync.Mutex
+	names []string          // by tag
+	tags  map[string]uint16 // by name
+}
+
+func (r *regionTable) tag(name string) (uint16, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tag, ok := r.tags[name]
+	if !ok {
+		if len(r.names) > 1<<16-1 {
+			return 0, fmt.Errorf("more than %d region names", 1<<16-1)
 		}
-		b.Add(index.Item{Ref: rec.Key, Tag: tag, Vec: v})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("loading hashes: %w", err)
+		tag = uint16(len(r.names))
+		r.names = append(r.names, name)
+		r.tags[name] = tag
 	}
-	for sig, b := range builders {
-		m.indexes[sig] = b.Index()
-	}
-	m.regionNames.Store(&names)
-	return m, nil
+	return tag, nil
 }
 
 func checkThreshold(sig medialabel.Signal, t int) error {
