@@ -18,21 +18,21 @@ type Step int
 // The steps, in the order they are switched on.
 const (
 	Plain        Step = iota // the whole query against the whole bank picture
-	Dihedral                 // and PDQ of the query's rotations and mirrors
+	Dihedral                 // and PDQ's rotations and mirrors of the query, and its mirror
 	QueryRegions             // and regions of the query (regions.Find)
 	BankCrops                // and crops of the bank picture (regions.Crops)
 	BankRegions              // and regions.Find of the bank picture too
 	nSteps
 )
 
-var stepNames = [nSteps]string{"plain", "dihedral", "query regions", "bank crops", "bank regions"}
+var stepNames = [nSteps]string{"plain", "dihedral+mirror", "query regions", "bank crops", "bank regions"}
 
 func (s Step) String() string { return stepNames[s] }
 
 // Scores: the four signals, then the combination of PDQ and pHash, whose
-// distance between two regions is the smaller of the PDQ distance and
-// four times the pHash distance (pHash has a quarter of PDQ's bits):
-// either signal may find the match.
+// distance between two regions is the smaller of the PDQ distance and the
+// pHash distance scaled by 31/8 (scalePHash), so that at PDQ's threshold
+// of 31 either PDQ within 31 or pHash within 8 finds the match.
 const (
 	combined = nSignals // index of the combined score
 	nScores  = nSignals + 1
@@ -78,6 +78,8 @@ type Result struct {
 	Queries []Query
 	// Costs, summed over all queries or entries.
 	FindTime, QueryHashTime, RegionHashTime time.Duration
+	// MirrorHashTime is spent hashing the mirrors of queries and regions.
+	MirrorHashTime time.Duration
 	BankHashTime, CropHashTime              time.Duration
 	BankRegions                             int // crops stored, over all entries
 }
@@ -155,7 +157,7 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 	}
 
 	res.Queries = make([]Query, len(jobs))
-	type cost struct{ find, whole, regions time.Duration }
+	type cost struct{ find, whole, regions, mirror time.Duration }
 	costs := make([]cost, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
 	next := make(chan int)
@@ -187,7 +189,11 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
 				}
-				costs[i] = cost{t1.Sub(t0), whole, parts}
+				mirror, err := h.addMirrors(&f, img, rs)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
+				}
+				costs[i] = cost{t1.Sub(t0), whole, parts, mirror}
 				q := Query{Original: j.orig.Name, Edit: j.edit.String(), Family: j.edit.Family, Entry: j.entry, Regions: len(rs)}
 				q.Dist = make([][nSteps][nScores]uint16, len(entries))
 				for e := range entries {
@@ -205,9 +211,14 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 		res.FindTime += c.find
 		res.QueryHashTime += c.whole
 		res.RegionHashTime += c.regions
+		res.MirrorHashTime += c.mirror
 	}
 	return res, nil
 }
+
+// scalePHash maps a pHash distance onto PDQ's scale: 8 (pHash's default
+// threshold) becomes 31 (PDQ's), 9 becomes 34.
+func scalePHash(d int) int { return d * 31 / 8 }
 
 func selectEdits(edits []memeedit.Edit, families []string) []memeedit.Edit {
 	if families == nil {
@@ -253,10 +264,13 @@ func match(q, e *features) [nSteps][nScores]uint16 {
 			for c := range nSignals {
 				plain[c] = distance(c, qs, es, false)
 				dih[c] = plain[c]
+				if q.mirror != nil {
+					dih[c] = min(dih[c], distance(c, &q.mirror[qi], es, false))
+				}
 			}
-			dih[0] = distance(0, qs, es, true)
-			plain[combined] = min(plain[0], 4*plain[1])
-			dih[combined] = min(dih[0], 4*dih[1])
+			dih[0] = min(dih[0], distance(0, qs, es, true))
+			plain[combined] = min(plain[0], scalePHash(plain[1]))
+			dih[combined] = min(dih[0], scalePHash(dih[1]))
 			for s := from; s < nSteps; s++ {
 				v := dih
 				if s == Plain {

@@ -33,7 +33,7 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 	}
 	fmt.Fprintf(&b, "Edits: seed %d, %d of each of %d families; %d bank pictures, %d queries (%d of bank pictures, %d of distractors); bank crops cut %s of a side.\n\n",
 		r.Config.Seed, r.Config.PerFamily, len(r.families()), len(r.Bank), nq, nBank, nq-nBank, strings.Join(cuts, " and "))
-	fmt.Fprintf(&b, "Thresholds: pdq %d, phash %d, dhash %d, ahash %d, pdq|phash %d (the smaller of the PDQ distance and 4x the pHash distance: either signal may match).\n\n",
+	fmt.Fprintf(&b, "Thresholds: pdq %d, phash %d, dhash %d, ahash %d, pdq|phash %d (the smaller of the PDQ distance and the pHash distance times 31/8: at 31, PDQ within 31 or pHash within 8).\n\n",
 		th[0], th[1], th[2], th[3], th[combined])
 
 	b.WriteString("### Recall and false matches, step by step\n\n")
@@ -68,10 +68,12 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 		b.WriteString("\n")
 	}
 
-	b.WriteString("\n### PDQ threshold, all steps on\n\n| threshold | recall | easy | hard | false pairs |\n|---|---|---|---|---|\n")
-	for _, t := range []int{31, 40, 48, 56, 63, 70} {
-		all := r.Tally(last, 0, t)
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %d |\n", t, pct(all.Recall()), pct(r.Tally(last, 0, t, easy...).Recall()), pct(r.Tally(last, 0, t, hard...).Recall()), all.FalsePairs)
+	for _, c := range []int{0, combined} {
+		fmt.Fprintf(&b, "\n### %s threshold, all steps on\n\n| threshold | recall | easy | hard | false pairs |\n|---|---|---|---|---|\n", scoreNames[c])
+		for _, t := range []int{31, 40, 48, 56, 63, 70} {
+			all := r.Tally(last, c, t)
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %d |\n", t, pct(all.Recall()), pct(r.Tally(last, c, t, easy...).Recall()), pct(r.Tally(last, c, t, hard...).Recall()), all.FalsePairs)
+		}
 	}
 
 	fmt.Fprintf(&b, "\n### Copies missed by %s, all steps on\n\n| picture | edit | distance |\n|---|---|---|\n", scoreNames[combined])
@@ -102,6 +104,7 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 	fmt.Fprintf(&b, "| query: finding regions (regions.Find) | %s |\n", per(r.FindTime, nq))
 	fmt.Fprintf(&b, "| query: hashing the whole picture (all four signals, PDQ with its 8 rotations and mirrors) | %s |\n", per(r.QueryHashTime, nq))
 	fmt.Fprintf(&b, "| query: hashing its regions | %s |\n", per(r.RegionHashTime, nq))
+	fmt.Fprintf(&b, "| query: hashing the mirrors of the picture and its regions | %s |\n", per(r.MirrorHashTime, nq))
 	fmt.Fprintf(&b, "| query: regions found, mean | %.2f |\n", float64(regionsFound)/float64(max(1, nq)))
 	fmt.Fprintf(&b, "| bank: hashing the whole picture | %s |\n", per(r.BankHashTime, len(r.Bank)))
 	fmt.Fprintf(&b, "| bank: hashing its crops and regions | %s |\n", per(r.CropHashTime, len(r.Bank)))

@@ -5,9 +5,9 @@ package memeeval
 type Thresholds [nScores]int
 
 // DefaultThresholds are the thresholds the report is made at: PDQ's
-// usual 31 of 256 bits; 8 of 64 bits for the 64-bit hashes (the same
-// share of the bits, 12%); 31 for the PDQ or pHash combination, which
-// is PDQ within 31 or pHash within 7.
+// usual 31 of 256 bits; 8 of 64 bits for the 64-bit hashes (about the
+// same share of the bits); 31 for the PDQ or pHash combination, which
+// is PDQ within 31 or pHash within 8.
 var DefaultThresholds = Thresholds{31, 8, 8, 8, 31}
 
 // DefaultCuts are the bank crop levels of the full evaluation: PDQ
