@@ -79,9 +79,9 @@ type Result struct {
 	// Costs, summed over all queries or entries.
 	FindTime, QueryHashTime, RegionHashTime time.Duration
 	// MirrorHashTime is spent hashing the mirrors of queries and regions.
-	MirrorHashTime time.Duration
-	BankHashTime, CropHashTime              time.Duration
-	BankRegions                             int // crops stored, over all entries
+	MirrorHashTime             time.Duration
+	BankHashTime, CropHashTime time.Duration
+	BankRegions                int // crops stored, over all entries
 }
 
 // Run edits every original of bank and distractors with every edit of
