@@ -10,7 +10,12 @@
 //
 // (without -tags turbo, the libjpeg-turbo pipelines are left out). With
 // -distances it prints instead how far PDQ and pHash move when JPEGs are
-// decoded at reduced scale.
+// decoded at reduced scale; distances.tsv holds that table for the
+// repository's JPEGs, made with
+//
+//	go run -tags turbo ./pdq/internal/speedcheck -distances testdata/photos testdata/pdq-reference/pdq-data
+//
+// (file paths shortened).
 //
 // A worker pipeline reads each file, takes its MD5, decodes it and
 // computes PDQ and goimagehash's pHash, as "medialabel hash --signals
