@@ -158,7 +158,9 @@ func (r *Result) split() (easy, hard []string) {
 func (r *Result) Plot(path, title string, series []Series) error {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "false-match rate (% of non-matching pairs)"
+	p.X.Label.Text = "false-match rate (% of non-matching pairs, log scale; no false match is drawn at half a pair)"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Label.Text = "recall (%)"
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Add(plotter.NewGrid())
@@ -170,7 +172,11 @@ func (r *Result) Plot(path, title string, series []Series) error {
 		var pts plotter.XYs
 		for t := 0; t <= s.Max; t++ {
 			tl := r.Tally(s.Step, s.Score, t)
-			pts = append(pts, plotter.XY{X: 100 * tl.FalseRate(), Y: 100 * tl.Recall()})
+			rate := tl.FalseRate()
+			if tl.FalsePairs == 0 {
+				rate = 0.5 / float64(max(1, tl.Pairs))
+			}
+			pts = append(pts, plotter.XY{X: 100 * rate, Y: 100 * tl.Recall()})
 		}
 		line, err := plotter.NewLine(pts)
 		if err != nil {
