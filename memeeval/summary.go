@@ -10,11 +10,6 @@ type Thresholds [nScores]int
 // is PDQ within 31 or pHash within 8.
 var DefaultThresholds = Thresholds{31, 8, 8, 8, 31}
 
-// DefaultCuts are the bank crop levels of the full evaluation: PDQ
-// matches a crop only within about 3% of a side of a stored crop, so the
-// levels are 8% apart, covering crops of 4% to 28%.
-var DefaultCuts = []float64{0.08, 0.16, 0.24}
-
 // A Tally counts matches of one score at one step and threshold.
 type Tally struct {
 	Found, Queries int // bank queries that matched their own entry

@@ -5,8 +5,24 @@ import (
 	"image"
 )
 
-// DefaultCut is the share of a side that Crops cuts off by default.
-const DefaultCut = 0.15
+// DefaultCuts are the crop levels Bank stores. PDQ matches a cropped
+// copy only within about 3% of a side of a stored crop (pHash is more
+// tolerant), so the levels are 8% apart and cover crops of about 4% to
+// 28% of a side.
+func DefaultCuts() []float64 { return []float64{0.08, 0.16, 0.24} }
+
+// Bank returns the regions of a bank picture to hash and store with its
+// entry: Crops at each of DefaultCuts, then what Find returns for the
+// picture itself. The latter makes matching symmetric: when Find cuts
+// into a picture (a flat sky above a caption bar, a grey strip of the
+// picture's own), it cuts the bank picture the same way.
+func Bank(img image.Image) []Region {
+	var out []Region
+	for _, c := range DefaultCuts() {
+		out = append(out, Crops(img.Bounds(), c)...)
+	}
+	return append(out, Find(img)...)
+}
 
 // Crops returns regions of a bank picture with bounds b, to be hashed and
 // stored with its entry (medialabel.Entry.Regions) so that a copy cropped

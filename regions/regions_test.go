@@ -310,3 +310,15 @@ func TestScreenshotFrame(t *testing.T) {
 		})
 	}
 }
+
+func TestBank(t *testing.T) {
+	pic := texture(300, 200, 11)
+	framed := apply(t, memeedit.Border{Top: 0.1, Bottom: 0.1, Colour: color.NRGBA{0, 0, 0, 255}}, pic, nil)
+	rs := Bank(framed)
+	if want := 5*len(DefaultCuts()) + 1; len(rs) != want {
+		t.Fatalf("%d regions, want %d: %v", len(rs), want, rs)
+	}
+	if rs[0].Name != "centre92" || rs[len(rs)-1].Name != Trim {
+		t.Errorf("first and last regions %v, %v; want centre92 and trim", rs[0], rs[len(rs)-1])
+	}
+}
