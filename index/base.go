@@ -202,6 +202,8 @@ func (b *base) buildTable(s *Snapshot, i int) {
 	tmp = nil
 	start := make([]uint32, 1<<w+1)
 	post := make([]uint32, len(keys))
+	adviseHuge(start)
+	adviseHuge(post)
 	for j, k := range keys {
 		post[j] = uint32(k)
 		start[k>>32+1]++

@@ -74,11 +74,13 @@ func (b *Builder) Index() *Index {
 }
 
 func newPage(w int) *page {
-	return &page{
+	pg := &page{
 		words: make([]uint64, pageSize*w),
 		refs:  make([]int64, pageSize),
 		tags:  make([]uint16, pageSize),
 	}
+	adviseHuge(pg.words)
+	return pg
 }
 
 // appendItem writes it at position n, allocating a page when n starts
