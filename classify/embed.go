@@ -12,6 +12,8 @@ var (
 	substitutionsTSV string
 	//go:embed tables/lexicon.tsv
 	lexiconTSV string
+	//go:embed tables/targets.tsv
+	targetsTSV string
 )
 
 // DefaultSubstitutions returns the embedded substitution table.
@@ -22,6 +24,11 @@ func DefaultSubstitutions() (*Substitutions, error) {
 // DefaultLexicon returns the embedded lexicon.
 func DefaultLexicon() (*Lexicon, error) {
 	return ParseLexicon(strings.NewReader(lexiconTSV))
+}
+
+// DefaultTargets returns the embedded table of person and group words.
+func DefaultTargets() (*Targets, error) {
+	return ParseTargets(strings.NewReader(targetsTSV))
 }
 
 // Pipeline is the normalizer and featurizer the model was trained with.

@@ -20,29 +20,53 @@ type Vector struct {
 type Occurrence struct {
 	Index      int32
 	Start, End int
-	Lexicon    bool // a lexicon hit rather than an n-gram
+	Lexicon    bool // a lexicon hit (or a conjunction of one) rather than an n-gram
+	Neg        bool // an n-gram counted -1 in its bucket (signed hashing)
 }
 
 // FeatureConfig sets the shape of the features.
 type FeatureConfig struct {
 	Dim        int // number of hash buckets, a power of two
 	MinN, MaxN int // character n-gram lengths
+	// Signed counts each n-gram +1 or -1 in its bucket, the sign taken
+	// from a hash bit the bucket does not use, so that colliding n-grams
+	// tend to cancel rather than add up.
+	Signed bool
 }
 
 // DefaultFeatureConfig returns the configuration the shipped model uses.
-func DefaultFeatureConfig() FeatureConfig { return FeatureConfig{Dim: 1 << 16, MinN: 1, MaxN: 3} }
+func DefaultFeatureConfig() FeatureConfig {
+	return FeatureConfig{Dim: 1 << 15, MinN: 1, MaxN: 3, Signed: true}
+}
 
 // A Featurizer hashes normalized text into sparse vectors. It is built
 // once and safe for concurrent use.
 type Featurizer struct {
-	cfg FeatureConfig
-	lex matcher // lexicon terms, to = metaphor class
+	cfg     FeatureConfig
+	lex     matcher // lexicon terms, to = metaphor class
+	targets matcher // person and group words, to = their kind
+}
+
+// A FeaturizerOption changes how NewFeaturizer builds a featurizer.
+type FeaturizerOption func(*featurizerOptions)
+
+type featurizerOptions struct{ targets *Targets }
+
+// WithTargets adds conjunction features (see Featurizer.Occurrences):
+// each lexicon hit is paired with whether the text also names people,
+// using the person and group words of t. It needs a lexicon.
+func WithTargets(t *Targets) FeaturizerOption {
+	return func(o *featurizerOptions) { o.targets = t }
 }
 
 // NewFeaturizer builds a featurizer; lex (nil for none) adds one feature
 // per lexicon hit (term) and one per metaphor class, in the same hash
 // space. nz normalizes the lexicon terms so they match normalized text.
-func NewFeaturizer(cfg FeatureConfig, lex *Lexicon, nz *Normalizer) (*Featurizer, error) {
+func NewFeaturizer(cfg FeatureConfig, lex *Lexicon, nz *Normalizer, opts ...FeaturizerOption) (*Featurizer, error) {
+	var o featurizerOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if cfg.Dim <= 0 || bits.OnesCount(uint(cfg.Dim)) != 1 || cfg.Dim > 1<<24 {
 		return nil, fmt.Errorf("featurizer: dim %d is not a power of two up to 2^24", cfg.Dim)
 	}
@@ -65,8 +89,26 @@ func NewFeaturizer(cfg FeatureConfig, lex *Lexicon, nz *Normalizer) (*Featurizer
 		}
 		f.lex.sort()
 	}
+	if o.targets != nil {
+		if lex == nil {
+			return nil, fmt.Errorf("featurizer: conjunction features need a lexicon")
+		}
+		seen := map[string]bool{}
+		for _, t := range o.targets.Terms {
+			k := nz.Normalize(t.Term).String()
+			if k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			f.targets.add([]rune(k), []rune(t.Kind))
+		}
+		f.targets.sort()
+	}
 	return f, nil
 }
+
+// Conjunctions reports whether the featurizer adds conjunction features.
+func (f *Featurizer) Conjunctions() bool { return f.targets.byFirst != nil }
 
 // Config returns the featurizer's configuration.
 func (f *Featurizer) Config() FeatureConfig { return f.cfg }
@@ -102,12 +144,25 @@ const (
 	seedNgram    = 0
 	seedLexTerm  = 0x9e3779b9
 	seedLexClass = 0x7f4a7c15
+	seedConj     = 0x2545f491
+	signBit      = 1 << 31 // above every bucket bit (Dim <= 2^24)
+)
+
+// Kinds of target words (the kind column of targets.tsv).
+const (
+	TargetPerson = "person" // a word for people: a group, a person noun, a pronoun, a classifier
+	TargetThing  = "thing"  // a pronoun for things and animals (它们), dehumanizing when said of people
 )
 
 // Occurrences lists every feature occurrence of t in text order: all
 // n-grams of the configured lengths (n-grams that are a single space are
 // skipped), then the lexicon hits (each hit gives two occurrences, its
-// term and its metaphor class, over the same runes).
+// term and its metaphor class, over the same runes). With targets
+// (WithTargets), each lexicon hit gives a third occurrence over its runes,
+// its class joined with whether the text names people elsewhere
+// ("person×vermin" or "none×vermin": the guideline's rule that a
+// metaphor needs a person to dehumanize), and a thing pronoun (它们) in a
+// text that names people gives "person×thing" over the pronoun.
 func (f *Featurizer) Occurrences(t Text) []Occurrence {
 	rs := t.Runes
 	mask := uint32(f.cfg.Dim - 1)
@@ -120,24 +175,71 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 			if n == 1 && rs[i] == ' ' {
 				continue
 			}
-			occ = append(occ, Occurrence{Index: int32(hashRunes(seedNgram, rs[i:i+n]) & mask), Start: i, End: i + n})
+			h := hashRunes(seedNgram, rs[i:i+n])
+			occ = append(occ, Occurrence{Index: int32(h & mask), Start: i, End: i + n, Neg: f.cfg.Signed && h&signBit != 0})
 		}
 	}
-	if f.lex.byFirst != nil {
-		items := make([]item, len(rs))
-		for i, r := range rs {
-			items[i].r = r
-		}
+	if f.lex.byFirst == nil {
+		return occ
+	}
+	items := make([]item, len(rs))
+	for i, r := range rs {
+		items[i].r = r
+	}
+	type span struct {
+		start, end int
+		to         []rune
+	}
+	hits := func(m *matcher) []span {
+		var out []span
 		for i := 0; i < len(items); {
-			e, n := f.lex.longest(items, i)
+			e, n := m.longest(items, i)
 			if n == 0 {
 				i++
 				continue
 			}
-			occ = append(occ,
-				Occurrence{Index: int32(hashRunes(seedLexTerm, e.key) & mask), Start: i, End: i + n, Lexicon: true},
-				Occurrence{Index: int32(hashRunes(seedLexClass, e.to) & mask), Start: i, End: i + n, Lexicon: true})
+			out = append(out, span{i, i + n, e.to})
 			i += n
+		}
+		return out
+	}
+	lexHits := hits(&f.lex)
+	for _, h := range lexHits {
+		occ = append(occ,
+			Occurrence{Index: int32(hashRunes(seedLexTerm, rs[h.start:h.end]) & mask), Start: h.start, End: h.end, Lexicon: true},
+			Occurrence{Index: int32(hashRunes(seedLexClass, h.to) & mask), Start: h.start, End: h.end, Lexicon: true})
+	}
+	if f.targets.byFirst == nil {
+		return occ
+	}
+	var persons []span
+	var things []span
+	for _, h := range hits(&f.targets) {
+		if string(h.to) == TargetThing {
+			things = append(things, h)
+		} else {
+			persons = append(persons, h)
+		}
+	}
+	// names people outside [start, end)
+	namesPeople := func(start, end int) bool {
+		for _, p := range persons {
+			if p.end <= start || p.start >= end {
+				return true
+			}
+		}
+		return false
+	}
+	for _, h := range lexHits {
+		key := append([]rune("none×"), h.to...)
+		if namesPeople(h.start, h.end) {
+			key = append([]rune("person×"), h.to...)
+		}
+		occ = append(occ, Occurrence{Index: int32(hashRunes(seedConj, key) & mask), Start: h.start, End: h.end, Lexicon: true})
+	}
+	for _, h := range things {
+		if namesPeople(h.start, h.end) {
+			occ = append(occ, Occurrence{Index: int32(hashRunes(seedConj, []rune("person×thing")) & mask), Start: h.start, End: h.end, Lexicon: true})
 		}
 	}
 	return occ
@@ -160,12 +262,12 @@ func VectorOf(occ []Occurrence) Vector {
 		return Vector{}
 	}
 	type entry struct {
-		idx int32
-		lex bool
+		idx      int32
+		lex, neg bool
 	}
 	es := make([]entry, len(occ))
 	for i, o := range occ {
-		es[i] = entry{o.Index, o.Lexicon}
+		es[i] = entry{o.Index, o.Lexicon, o.Neg}
 	}
 	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.idx, b.idx) })
 	var v Vector
@@ -175,9 +277,12 @@ func VectorOf(occ []Occurrence) Vector {
 		j := i
 		var n, lex float32
 		for j < len(es) && es[j].idx == es[i].idx {
-			if es[j].lex {
+			switch {
+			case es[j].lex:
 				lex += LexiconValue
-			} else {
+			case es[j].neg:
+				n--
+			default:
 				n++
 			}
 			j++

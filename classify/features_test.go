@@ -3,8 +3,10 @@ package classify
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -106,5 +108,113 @@ func BenchmarkFeatures(b *testing.B) {
 	s := "啲甲由又出嚟搞事，黃屍廢青真係好似曱甴咁，應該全部清走佢哋"
 	for b.Loop() {
 		p.Features(s)
+	}
+}
+
+func TestParseTargets(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"person and thing", "term\tkind\tnote\n他们\tperson\tx\n它们\tthing\ty\n", true},
+		{"unknown kind", "term\tkind\n他们\tgroup\n", false},
+		{"empty term", "term\tkind\n\tperson\n", false},
+		{"wrong header", "word\tkind\n他们\tperson\n", false},
+	}
+	for _, tt := range tests {
+		_, err := ParseTargets(strings.NewReader(tt.in))
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: err = %v, want ok = %v", tt.name, err, tt.ok)
+		}
+	}
+	if _, err := DefaultTargets(); err != nil {
+		t.Fatalf("embedded targets: %v", err)
+	}
+}
+
+// conjunctions returns the conjunction occurrences of s (lexicon
+// occurrences beyond the term and class pair of each hit) as their runes.
+func conjunctions(t *testing.T, s string) (person, none []string) {
+	t.Helper()
+	p := pipeline(t)
+	lex, err := DefaultLexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := DefaultTargets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := FeatureConfig{Dim: 1 << 15, MinN: 1, MaxN: 1}
+	fz, err := NewFeaturizer(cfg, lex, p.Normalizer, WithTargets(targets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := p.Normalizer.Normalize(s)
+	mask := uint32(cfg.Dim - 1)
+	for _, o := range fz.Occurrences(tx) {
+		if !o.Lexicon {
+			continue
+		}
+		span := string(tx.Runes[o.Start:o.End])
+		for _, class := range []string{"vermin", "animal", "disease", "filth", "subhuman", "elimination", "thing"} {
+			switch o.Index {
+			case int32(hashRunes(seedConj, []rune("person×"+class)) & mask):
+				person = append(person, span)
+			case int32(hashRunes(seedConj, []rune("none×"+class)) & mask):
+				none = append(none, span)
+			}
+		}
+	}
+	return person, none
+}
+
+func TestConjunctionFeatures(t *testing.T) {
+	tests := []struct {
+		in           string
+		person, none []string
+	}{
+		{"厨房里发现了一只蟑螂", nil, []string{"蟑螂"}},
+		{"那些示威者就是蟑螂", []string{"蟑螂"}, nil},
+		{"嗰班曱甴又出嚟", []string{"蟑螂"}, nil},
+		{"那些黑人，它们不配", []string{"它们"}, nil},
+		{"这个东西它们都不要", nil, nil},
+	}
+	for _, tt := range tests {
+		person, none := conjunctions(t, tt.in)
+		if !slices.Equal(person, tt.person) || !slices.Equal(none, tt.none) {
+			t.Errorf("%s: person× %q none× %q, want %q %q", tt.in, person, none, tt.person, tt.none)
+		}
+	}
+}
+
+func TestSignedHashing(t *testing.T) {
+	p := pipeline(t)
+	fz, err := NewFeaturizer(FeatureConfig{Dim: 1 << 15, MinN: 1, MaxN: 3, Signed: true}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := p.Normalizer.Normalize("今天天气很好，我们去公园散步吧")
+	occ := fz.Occurrences(tx)
+	neg := 0
+	for _, o := range occ {
+		h := hashRunes(seedNgram, tx.Runes[o.Start:o.End])
+		if o.Neg != (h&signBit != 0) || o.Index != int32(h&(1<<15-1)) {
+			t.Fatalf("occurrence %+v: sign or bucket not from hash %#x", o, h)
+		}
+		if o.Neg {
+			neg++
+		}
+	}
+	if neg == 0 || neg == len(occ) {
+		t.Errorf("%d of %d occurrences negative, want a mix", neg, len(occ))
+	}
+	v := VectorOf(occ)
+	var ss float64
+	for _, x := range v.Value {
+		ss += float64(x) * float64(x)
+	}
+	if math.Abs(ss-1) > 1e-5 {
+		t.Errorf("squared length %v, want 1", ss)
 	}
 }

@@ -29,6 +29,7 @@ func TestNormalizeEmbeddedTables(t *testing.T) {
 	}{
 		{"look-alike chain 甲由→曱甴→蟑螂", "啲甲由又出嚟搞事", "啲蟑螂又出嚟搞事"},
 		{"cantonese word", "曱甴", "蟑螂"},
+		{"reversed 由甲 is ordinary text", "由甲方负责，由甲地运往乙地", "由甲方负责,由甲地运往乙地"},
 		{"traditional", "黃屍廢青", "黄尸废青"},
 		{"traditional homophone", "黃屎", "黄尸"},
 		{"pinyin", "一群zhanglang", "一群蟑螂"},
@@ -241,6 +242,33 @@ func FuzzParseLexicon(f *testing.F) {
 			t.Fatal(err)
 		}
 		fz.Occurrences(pipeline(t).Normalizer.Normalize(in))
+	})
+}
+
+func FuzzParseTargets(f *testing.F) {
+	f.Add("term\tkind\tnote\n他们\tperson\tx\n它们\tthing\ty\n")
+	f.Add("term\tkind\n\t\n")
+	f.Add("term\tkind\n人\tanimal\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		targets, err := ParseTargets(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		lex, err := DefaultLexicon()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nz := pipeline(t).Normalizer
+		fz, err := NewFeaturizer(FeatureConfig{Dim: 1 << 10, MinN: 1, MaxN: 2, Signed: true}, lex, nz, WithTargets(targets))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := nz.Normalize(in)
+		for _, o := range fz.Occurrences(tx) {
+			if o.Start < 0 || o.End > len(tx.Runes) || o.Start >= o.End || o.Index < 0 || o.Index >= 1<<10 {
+				t.Fatalf("occurrence %+v out of range for %d runes", o, len(tx.Runes))
+			}
+		}
 	})
 }
 

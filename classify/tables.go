@@ -39,6 +39,37 @@ type Lexicon struct {
 	Terms []LexiconTerm
 }
 
+// TargetTerm is one row of targets.tsv: a word that names people (Kind
+// TargetPerson) or a pronoun for things said of people (TargetThing).
+type TargetTerm struct {
+	Term, Kind, Note string
+}
+
+// Targets is a loaded table of person and group words.
+type Targets struct {
+	Terms []TargetTerm
+}
+
+// ParseTargets reads a targets table: a header line
+// "term<TAB>kind<TAB>note", then one term a line; kind is person or thing.
+func ParseTargets(r io.Reader) (*Targets, error) {
+	t := &Targets{}
+	err := readTSV(r, []string{"term", "kind"}, 2, func(_ int, f []string) error {
+		if f[0] == "" {
+			return errors.New("empty term")
+		}
+		if f[1] != TargetPerson && f[1] != TargetThing {
+			return fmt.Errorf("kind %q: want %s or %s", f[1], TargetPerson, TargetThing)
+		}
+		t.Terms = append(t.Terms, TargetTerm{Term: f[0], Kind: f[1], Note: field(f, 2)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	return t, nil
+}
+
 // readTSV reads a tab-separated table: '#' comments and blank lines are
 // skipped, the first other line is the header and must start with the
 // given column names; each row must have at least minCols fields.

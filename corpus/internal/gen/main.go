@@ -346,7 +346,7 @@ func newGenerator(root string) (*generator, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
+	for _, r := range withMemeSpellings(rows) {
 		s := sub{from: r[0], to: r[1], kind: r[2]}
 		g.subs = append(g.subs, s)
 		g.kindOf[s.from] = s.kind
@@ -573,6 +573,36 @@ func joinSpaced(s string) string {
 		out = append(out, rs[i])
 	}
 	return string(out)
+}
+
+// memeSpellings lists obfuscated spellings that captions use but that the
+// classifier's substitution table leaves out because they also occur in
+// ordinary text (由甲 in 由甲方负责), each with the table key it follows.
+// The generator still recognizes them and writes them into variants.
+func memeSpellings() [][]string {
+	return [][]string{{"曱由", "由甲", "曱甴", "variant"}}
+}
+
+// withMemeSpellings returns the table rows with memeSpellings inserted
+// after the rows they follow (at the end when that row is absent).
+func withMemeSpellings(rows [][]string) [][]string {
+	out := make([][]string, 0, len(rows)+len(memeSpellings()))
+	placed := map[int]bool{}
+	for _, r := range rows {
+		out = append(out, r)
+		for k, m := range memeSpellings() {
+			if r[0] == m[0] {
+				out = append(out, m[1:])
+				placed[k] = true
+			}
+		}
+	}
+	for k, m := range memeSpellings() {
+		if !placed[k] {
+			out = append(out, m[1:])
+		}
+	}
+	return out
 }
 
 // romanizations lists romanized slurs that the substitution table leaves out
