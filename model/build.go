@@ -24,7 +24,10 @@ type LabeledText struct {
 type BuildConfig struct {
 	Features classify.FeatureConfig
 	Lexicon  bool // add lexicon features
-	Train    TrainConfig
+	// Conjunctions adds the conjunction features of classify.WithTargets
+	// (needs Lexicon).
+	Conjunctions bool
+	Train        TrainConfig
 	// MaxHardNegativeRate caps, when choosing the dehumanizing threshold
 	// on dev, the share of dev captions labelled not dehumanizing that may
 	// be flagged (0 means no cap).
@@ -40,6 +43,7 @@ func DefaultBuildConfig() BuildConfig {
 	return BuildConfig{
 		Features:            classify.DefaultFeatureConfig(),
 		Lexicon:             true,
+		Conjunctions:        true,
 		Train:               DefaultTrainConfig(),
 		MaxHardNegativeRate: 0.05,
 		Ensemble:            4,
@@ -73,7 +77,7 @@ type Built struct {
 // dev, chooses the thresholds on dev and encodes the model with its
 // metadata. Progress lines go to logw.
 func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw io.Writer) (*Built, error) {
-	pipe, err := newPipeline(cfg.Features, cfg.Lexicon, 0)
+	pipe, err := newPipeline(featureSet{cfg: cfg.Features, lexicon: cfg.Lexicon, conjunctions: cfg.Conjunctions}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -117,6 +121,8 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 		MetaNgramMin:              strconv.Itoa(cfg.Features.MinN),
 		MetaNgramMax:              strconv.Itoa(cfg.Features.MaxN),
 		MetaLexicon:               strconv.FormatBool(cfg.Lexicon),
+		MetaSigned:                strconv.FormatBool(cfg.Features.Signed),
+		MetaConjunctions:          strconv.FormatBool(cfg.Conjunctions),
 		MetaSelfCheck:             string(checks),
 		MetaTrainReport:           b.Report,
 	}

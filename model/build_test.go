@@ -33,7 +33,7 @@ func smallCorpus() []LabeledText {
 
 func smallConfig() BuildConfig {
 	cfg := DefaultBuildConfig()
-	cfg.Features = classify.FeatureConfig{Dim: 1 << 12, MinN: 1, MaxN: 3}
+	cfg.Features = classify.FeatureConfig{Dim: 1 << 12, MinN: 1, MaxN: 3, Signed: true}
 	cfg.Train.Hidden, cfg.Train.DehumanizingUnits, cfg.Train.Epochs = 8, 4, 3
 	return cfg
 }
@@ -110,7 +110,7 @@ func TestOpenDetectsCorruption(t *testing.T) {
 
 func mustPipeline(t *testing.T) *classify.Pipeline {
 	t.Helper()
-	p, err := newPipeline(smallConfig().Features, true, 0)
+	p, err := newPipeline(featureSet{cfg: smallConfig().Features, lexicon: true, conjunctions: true}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,8 @@ const (
 	MetaNgramMin              = "medialabel.features.ngram_min"
 	MetaNgramMax              = "medialabel.features.ngram_max"
 	MetaLexicon               = "medialabel.features.lexicon"
+	MetaSigned                = "medialabel.features.signed"       // absent means false
+	MetaConjunctions          = "medialabel.features.conjunctions" // absent means false
 	MetaSelfCheck             = "medialabel.selfcheck"
 	MetaTrainReport           = "medialabel.train.report"
 )
@@ -103,11 +105,11 @@ func Open(ctx context.Context, onnxBytes []byte, opts Options) (*Classifier, err
 	if f.Net.Outputs != numOutputs {
 		return nil, fmt.Errorf("open model: %d outputs, want %d", f.Net.Outputs, numOutputs)
 	}
-	th, fcfg, lexicon, checks, err := parseMetadata(f)
+	th, fs, checks, err := parseMetadata(f)
 	if err != nil {
 		return nil, fmt.Errorf("open model: %w", err)
 	}
-	pipe, err := newPipeline(fcfg, lexicon, opts.MaxRunes)
+	pipe, err := newPipeline(fs, opts.MaxRunes)
 	if err != nil {
 		return nil, fmt.Errorf("open model: %w", err)
 	}
@@ -161,7 +163,14 @@ func compare(sc SelfCheckCase, p []float32) error {
 	return nil
 }
 
-func newPipeline(cfg classify.FeatureConfig, lexicon bool, maxRunes int) (*classify.Pipeline, error) {
+// featureSet is what a model file says about its features.
+type featureSet struct {
+	cfg          classify.FeatureConfig
+	lexicon      bool
+	conjunctions bool // needs lexicon
+}
+
+func newPipeline(fs featureSet, maxRunes int) (*classify.Pipeline, error) {
 	subs, err := classify.DefaultSubstitutions()
 	if err != nil {
 		return nil, err
@@ -171,21 +180,30 @@ func newPipeline(cfg classify.FeatureConfig, lexicon bool, maxRunes int) (*class
 		return nil, err
 	}
 	var lex *classify.Lexicon
-	if lexicon {
+	if fs.lexicon {
 		if lex, err = classify.DefaultLexicon(); err != nil {
 			return nil, err
 		}
 	}
-	fz, err := classify.NewFeaturizer(cfg, lex, nz)
+	var opts []classify.FeaturizerOption
+	if fs.conjunctions {
+		targets, err := classify.DefaultTargets()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, classify.WithTargets(targets))
+	}
+	fz, err := classify.NewFeaturizer(fs.cfg, lex, nz, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &classify.Pipeline{Normalizer: nz, Featurizer: fz}, nil
 }
 
-func parseMetadata(f *File) (Thresholds, classify.FeatureConfig, bool, []SelfCheckCase, error) {
+func parseMetadata(f *File) (Thresholds, featureSet, []SelfCheckCase, error) {
 	var th Thresholds
-	cfg := classify.FeatureConfig{Dim: f.Net.In}
+	fs := featureSet{cfg: classify.FeatureConfig{Dim: f.Net.In}}
+	cfg := &fs.cfg
 	num := func(key string, dst *float64) error {
 		v, err := strconv.ParseFloat(f.Metadata[key], 64)
 		if err != nil || v < 0 || v > 1 {
@@ -204,17 +222,32 @@ func parseMetadata(f *File) (Thresholds, classify.FeatureConfig, bool, []SelfChe
 	}
 	if err := errors.Join(num(MetaThresholdDehumanizing, &th.Dehumanizing), num(MetaThresholdOffensive, &th.Offensive),
 		integer(MetaNgramMin, &cfg.MinN), integer(MetaNgramMax, &cfg.MaxN)); err != nil {
-		return th, cfg, false, nil, err
+		return th, fs, nil, err
 	}
-	lexicon, err := strconv.ParseBool(f.Metadata[MetaLexicon])
-	if err != nil {
-		return th, cfg, false, nil, fmt.Errorf("metadata %s = %q: want true or false", MetaLexicon, f.Metadata[MetaLexicon])
+	boolean := func(key string, dst *bool, optional bool) error {
+		v, ok := f.Metadata[key]
+		if !ok && optional {
+			return nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("metadata %s = %q: want true or false", key, v)
+		}
+		*dst = b
+		return nil
+	}
+	if err := errors.Join(boolean(MetaLexicon, &fs.lexicon, false), boolean(MetaSigned, &cfg.Signed, true),
+		boolean(MetaConjunctions, &fs.conjunctions, true)); err != nil {
+		return th, fs, nil, err
+	}
+	if fs.conjunctions && !fs.lexicon {
+		return th, fs, nil, fmt.Errorf("metadata %s: conjunction features need the lexicon", MetaConjunctions)
 	}
 	var checks []SelfCheckCase
 	if err := json.Unmarshal([]byte(f.Metadata[MetaSelfCheck]), &checks); err != nil || len(checks) == 0 {
-		return th, cfg, false, nil, fmt.Errorf("metadata %s: want a non-empty JSON list of captions and outputs", MetaSelfCheck)
+		return th, fs, nil, fmt.Errorf("metadata %s: want a non-empty JSON list of captions and outputs", MetaSelfCheck)
 	}
-	return th, cfg, lexicon, checks, nil
+	return th, fs, checks, nil
 }
 
 // Thresholds returns the thresholds stored with the model.

@@ -73,6 +73,8 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
 	f.BoolVar(&cfg.Lexicon, "lexicon", cfg.Lexicon, "add lexicon features")
+	f.BoolVar(&cfg.Features.Signed, "signed", cfg.Features.Signed, "signed hashing: each n-gram counts +1 or -1 in its bucket")
+	f.BoolVar(&cfg.Conjunctions, "conjunctions", cfg.Conjunctions, "add conjunction features: lexicon class × whether the caption names people (needs --lexicon)")
 	f.IntVar(&cfg.Ensemble, "ensemble", cfg.Ensemble, "networks trained with consecutive seeds and merged into one (hidden units add up)")
 	f.IntVar(&cfg.Train.Hidden, "hidden", cfg.Train.Hidden, "hidden units")
 	f.IntVar(&cfg.Train.DehumanizingUnits, "dehumanizing-units", cfg.Train.DehumanizingUnits, "hidden units reserved for the dehumanizing output (0 = all units shared)")
