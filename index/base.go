@@ -78,11 +78,12 @@ func (l *layout) radii(maxDist, ntab int, radii *[maxSub]int) bool {
 }
 
 // cost estimates the work of probing the tables at radii over n vectors,
-// in units of one vector scanned: a probed bucket counts 30 and a
-// candidate drawn from one 12 (cache misses instead of a streamed read),
-// as BenchmarkPlan measured around the switch-over (a million vectors,
-// threshold 47: probing 6.8 ms, scanning 7.9 ms; threshold 63: 28 ms
-// against 6.6 ms).
+// in units of one vector scanned: a probed bucket counts 13 and a
+// candidate drawn from one 6 (cache misses instead of a streamed read),
+// as BenchmarkPlan measured on both sides of the switch-over (a million
+// vectors, 13 substrings: threshold 47, about 13,000 buckets and as many
+// candidates, probing 0.73 ms against scanning 2.8 ms; threshold 63,
+// about 75,000 of each, 3.8 ms against 3.1 ms).
 func (l *layout) cost(radii *[maxSub]int, n int) float64 {
 	c := 0.0
 	for i := range l.m {
@@ -90,7 +91,7 @@ func (l *layout) cost(radii *[maxSub]int, n int) float64 {
 			continue
 		}
 		probes := ball(l.width[i], radii[i])
-		c += 30*probes + 12*probes*float64(n)/math.Exp2(float64(l.width[i]))
+		c += 13*probes + 6*probes*float64(n)/math.Exp2(float64(l.width[i]))
 	}
 	return c
 }
