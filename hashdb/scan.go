@@ -73,15 +73,21 @@ func (db *DB) ScanHashes(ctx context.Context, fn func(rec medialabel.HashRecord)
 // every key of part i+1. The first error, from fn or from a scan, stops
 // every part and is returned (fn's as it is).
 //
-// To read one snapshot on several connections, it takes the write lock
-// (waiting, as a write does, for another writer to finish), starts a read
-// transaction on each connection and lets the lock go: no write can
-// commit in between, so every part sees the same state.
+// To read one snapshot on several connections, it takes the write lock,
+// starts a read transaction on each connection and lets the lock go: no
+// write can commit in between, so every part sees the same state. If
+// another writer holds the lock, it reads in one part (fn sees part 0
+// only) instead of waiting.
 func (db *DB) ScanHashesParts(ctx context.Context, parts int, fn func(part int, rec medialabel.HashRecord) error) error {
 	if parts <= 1 {
 		return db.ScanHashes(ctx, func(rec medialabel.HashRecord) error { return fn(0, rec) })
 	}
 	conns, err := db.pinSnapshot(ctx, parts)
+	if errors.Is(err, errWriting) {
+		// Another writer holds the lock, maybe for long (a large import):
+		// read in one part rather than wait.
+		return db.ScanHashes(ctx, func(rec medialabel.HashRecord) error { return fn(0, rec) })
+	}
 	if err != nil {
 		return fmt.Errorf("scan hashes: %w", err)
 	}
@@ -158,6 +164,9 @@ func (db *DB) ScanHashesParts(ctx context.Context, parts int, fn func(part int, 
 	return nil
 }
 
+// errWriting is pinSnapshot's error when another writer holds the lock.
+var errWriting = errors.New("another write in progress")
+
 // errStopped ends a part of ScanHashesParts after another part failed.
 var errStopped = errors.New("stopped")
 
@@ -173,13 +182,21 @@ func (db *DB) pinSnapshot(ctx context.Context, n int) (conns []*sql.Conn, err er
 			conns = nil
 		}
 	}()
-	// BEGIN IMMEDIATE (the writer's transactions are): no other write can
-	// commit until the rollback.
-	lock, err := db.w.BeginTx(ctx, nil)
+	// BEGIN IMMEDIATE, not waiting if another writer has begun: no other
+	// write can commit until the rollback.
+	w, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Rollback()
+	defer w.Close()
+	if _, err := w.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return nil, err
+	}
+	defer w.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout))
+	if _, err := w.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, fmt.Errorf("%w: %w", errWriting, err)
+	}
+	defer w.ExecContext(context.Background(), "ROLLBACK")
 	for range n {
 		c, err := db.r.Conn(ctx)
 		if err != nil {

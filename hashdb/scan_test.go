@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/medialabel/medialabel"
 )
@@ -69,6 +71,62 @@ func TestScanHashesParts(t *testing.T) {
 	// The connections went back to the pool: the store still works.
 	if got := scanLines(t, db, 2); len(got) != len(want) {
 		t.Errorf("after a stopped scan: %d hashes, want %d", len(got), len(want))
+	}
+}
+
+// TestScanHashesPartsDuringWrite checks that a scan in parts does not wait
+// for a writer of another process: it reads everything in one part.
+func TestScanHashesPartsDuringWrite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Import(ctx, "b", pdqEntries(300, "x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	start := time.Now()
+	var n, elsewhere atomic.Int64
+	err = db.ScanHashesParts(ctx, 2, func(part int, _ medialabel.HashRecord) error {
+		n.Add(1)
+		if part != 0 {
+			elsewhere.Add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 300 || elsewhere.Load() != 0 {
+		t.Errorf("%d hashes, %d of them outside part 0; want 300, all in part 0", n.Load(), elsewhere.Load())
+	}
+	if d := time.Since(start); d > busyTimeout*time.Millisecond/2 {
+		t.Errorf("scan took %v: waited for the writer", d)
+	}
+	// The writer's busy timeout is back: a write waits for the other
+	// writer instead of failing at once.
+	entry := []medialabel.Entry{{Label: "y", Hashes: []medialabel.Hash{mustHash(t, pdqA)}}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.AddEntries(ctx, "b", entry)
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	tx.Rollback()
+	if err := <-done; err != nil {
+		t.Errorf("write after the scan, waiting for the other writer: %v", err)
 	}
 }
 
