@@ -115,6 +115,8 @@ func indexOptions(sig medialabel.Signal) (opts index.Options, ok bool) {
 }
 
 // New loads every hash of store into memory and returns a Matcher over it.
+// A store that reads its hashes in parts (hashdb's ScanHashesParts) is
+// read on every core (at most four).
 func New(ctx context.Context, store medialabel.BankStore, opts Options) (*Matcher, error) {
 	m := &Matcher{
 		store:      store,
