@@ -2,16 +2,23 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package jpegscale decodes JPEG images, optionally at 1/2, 1/4 or 1/8
-// of their size, which costs much less than decoding them at full size and
-// is all a perceptual hash needs.
+// Package jpegscale decodes JPEG images as libjpeg-turbo does, optionally
+// at 1/2, 1/4 or 1/8 of their size, which costs much less than decoding
+// them at full size and is all a perceptual hash needs.
 //
 // It is a fork of the Go standard library's image/jpeg decoder (Go
-// 1.26.8, src/image/jpeg: reader.go, huffman.go, scan.go and the inverse
-// DCT of dct.go), under Go's BSD licence, a copy of which is in the LICENSE
-// file. The changes:
+// 1.26.8, src/image/jpeg: reader.go, huffman.go and scan.go), under Go's
+// BSD licence, a copy of which is in the LICENSE file. The changes:
 //
-//   - decoding at reduced scale (Decode's denom; see idctreduced.go);
+//   - at full scale, the samples are libjpeg-turbo's (djpeg's, with its
+//     default settings), bit for bit: its accurate integer inverse DCT
+//     (jidctint.c), its "fancy" triangle-filter chroma upsampling
+//     (jdsample.c) and its fixed-point YCbCr to RGB conversion (jdcolor.c)
+//     are ported in libjpeg.go, under the IJG and libjpeg-turbo licences
+//     (see the NOTICE file). Colour images are returned as *image.RGBA,
+//     greyscale ones as *image.Gray;
+//   - decoding at reduced scale (Decode's denom; see idctreduced.go),
+//     returned as *image.YCbCr planes (or *image.Gray);
 //   - faster entropy decoding: up to 64 bits are read ahead, the Huffman
 //     look-up table covers 10-bit codes instead of 8, and blocks of
 //     sequential scans are decoded with the bit accumulator in local
@@ -20,9 +27,9 @@
 //   - no registration with package image, no encoder, and the YCbCrK
 //     conversion done without image/internal/imageutil.
 //
-// At full scale the decoded pixels are those of image/jpeg (tests check
-// this on Go's test images and on a sample of the repository's photos). On invalid input the two may
-// differ in what they make of it, but neither panics.
+// The files accepted and refused are image/jpeg's. On invalid input the
+// decoder may make something else of the data than libjpeg does, but it
+// never panics.
 //
 // JPEG is defined in ITU-T T.81: https://www.w3.org/Graphics/JPEG/itu-t81.pdf.
 package jpegscale
@@ -171,6 +178,7 @@ type decoder struct {
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
+	quantNat   [maxTq + 1]block // The same in natural order.
 	tmp        [2 * blockSize]byte
 }
 
@@ -492,6 +500,11 @@ loop:
 	if n != 0 {
 		return FormatError("DQT has wrong length")
 	}
+	for tq := range d.quant {
+		for zig, q := range d.quant[tq] {
+			d.quantNat[tq][unzig[zig]] = q
+		}
+	}
 	return nil
 }
 
@@ -691,7 +704,11 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 	if d.img3 != nil {
 		if d.blackPix != nil {
 			return d.applyBlack()
-		} else if d.isRGB() {
+		}
+		if d.scale == 0 {
+			return d.toRGBA(d.isRGB()), nil
+		}
+		if d.isRGB() {
 			return d.convertToRGB()
 		}
 		return d.img3, nil
@@ -813,8 +830,9 @@ func (d *decoder) convertToRGB() (image.Image, error) {
 // each 8x8 block of coefficients is turned into (8/denom)x(8/denom) pixels
 // by an inverse DCT of its lowest frequencies (at 1/8, the DC coefficient
 // alone), as libjpeg's scaled decoding does, so no full-size inverse DCT is
-// computed and no full-size image is allocated. At denom 1 the result is
-// identical to image/jpeg's.
+// computed and no full-size image is allocated. At denom 1 the samples are
+// libjpeg-turbo's: *image.RGBA for colour, *image.Gray for grey,
+// *image.CMYK for CMYK and YCCK.
 func Decode(r io.Reader, denom int) (image.Image, error) {
 	var d decoder
 	switch denom {

@@ -424,32 +424,23 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	bs := 8 >> d.scale
 	switch d.scale {
 	case 0:
-		for zig := 0; zig < blockSize; zig++ {
-			b[unzig[zig]] *= qt[zig]
+		// libjpeg's accurate integer inverse DCT, straight to the
+		// destination.
+		dst, stride := d.blockDst(bx, by, compIndex, bs)
+		if dst == nil {
+			return UnsupportedError("too many components")
 		}
-		idct(b)
+		idctIslow(b, &d.quantNat[d.comp[compIndex].tq], dst, stride)
+		return nil
 	case 3:
 		// libjpeg's jpeg_idct_1x1: the DC coefficient, descaled by 8.
 		b[0] = (b[0]*qt[0] + 4) >> 3
 	default:
 		idctReduced(b, qt, bs)
 	}
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[bs*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[bs*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[bs*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[bs*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+	dst, stride := d.blockDst(bx, by, compIndex, bs)
+	if dst == nil {
+		return UnsupportedError("too many components")
 	}
 	// Level shift by +128, clip to [0, 255], and write to dst. The
 	// reduced block is in the first bs x bs values of b, row by row.
@@ -469,6 +460,25 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 	}
 	return nil
+}
+
+// blockDst returns where block (bx, by) of component compIndex goes, bs x
+// bs samples, and the stride of its rows; nil for a bad component.
+func (d *decoder) blockDst(bx, by, compIndex, bs int) ([]byte, int) {
+	if d.nComp == 1 {
+		return d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
+	}
+	switch compIndex {
+	case 0:
+		return d.img3.Y[bs*(by*d.img3.YStride+bx):], d.img3.YStride
+	case 1:
+		return d.img3.Cb[bs*(by*d.img3.CStride+bx):], d.img3.CStride
+	case 2:
+		return d.img3.Cr[bs*(by*d.img3.CStride+bx):], d.img3.CStride
+	case 3:
+		return d.blackPix[bs*(by*d.blackStride+bx):], d.blackStride
+	}
+	return nil, 0
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
