@@ -19,6 +19,7 @@ func newTrainCmd(g *globals) *cobra.Command {
 	var (
 		out, coldDir, dehumDir, coldDehum string
 		repeat                            int
+		coldDevInTrain                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -34,7 +35,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 			if mode != "none" && mode != "safe" && mode != "all" {
 				return usageError(fmt.Errorf("--cold-dehumanizing %q: want none, safe or all", mode))
 			}
-			train, dev, err := loadTrainingData(coldDir, dehumDir, mode, repeat)
+			train, dev, err := loadTrainingData(coldDir, dehumDir, mode, repeat, coldDevInTrain)
 			if err != nil {
 				return usageError(err)
 			}
@@ -69,6 +70,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.StringVar(&coldDir, "cold", "corpus/cold", "COLD folder (train.csv, dev.csv); empty to leave COLD out")
 	f.StringVar(&dehumDir, "dehumanization", "corpus/dehumanization", "dehumanization corpus folder (train.jsonl, dev.jsonl); empty to leave it out")
 	f.StringVar(&coldDehum, "cold-dehumanizing", "safe", "how COLD rows count for the dehumanizing output: none (unknown), safe (label 0 rows are negatives), all (every row is a negative)")
+	f.BoolVar(&coldDevInTrain, "cold-dev-in-train", true, "also train on COLD's dev split, as the shipped model was (its dev scores are then optimistic); false to hold it out")
 	f.IntVar(&repeat, "dehumanization-repeat", 4, "how many times each caption of the dehumanization train split is seen per epoch")
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
@@ -91,7 +93,11 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 // loadTrainingData reads COLD's train and dev CSV files and the
 // dehumanization corpus's train and dev JSONL files. COLD's test split is
 // never read.
-func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat int) (train, dev []model.LabeledText, err error) {
+//
+// With coldDevInTrain, COLD's dev rows are trained on as well (after the
+// schedule was chosen without them); they stay in dev, so the offensive
+// threshold and early stopping read them too and favour the later epochs.
+func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat int, coldDevInTrain bool) (train, dev []model.LabeledText, err error) {
 	if coldDir == "" && dehumDir == "" {
 		return nil, nil, errors.New("no training data: give --cold or --dehumanization")
 	}
@@ -103,13 +109,14 @@ func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat int) (train, d
 			}
 			for _, r := range rows {
 				lt := model.LabeledText{Text: r.Text, Offensive: int8(r.Labels[0]), Dehumanizing: model.Unknown, Source: "cold/" + split}
-				if split == "train" && (coldDehum == "all" || coldDehum == "safe" && r.Labels[0] == 0) {
-					lt.Dehumanizing = model.Negative
-				}
-				if split == "train" {
-					train = append(train, lt)
-				} else {
+				if split == "dev" {
 					dev = append(dev, lt)
+				}
+				if split == "train" || coldDevInTrain {
+					if coldDehum == "all" || coldDehum == "safe" && r.Labels[0] == 0 {
+						lt.Dehumanizing = model.Negative
+					}
+					train = append(train, lt)
 				}
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/medialabel/medialabel/model"
 )
 
 // writeTinyCorpus writes a COLD-shaped and a dehumanization-shaped corpus.
@@ -75,5 +77,40 @@ func TestTrainUsage(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "", "train", "--cold-dehumanizing", "maybe"); code != exitUsage {
 		t.Errorf("bad mode: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestLoadTrainingDataColdDev(t *testing.T) {
+	cold, dehum := writeTinyCorpus(t)
+	count := func(rows []model.LabeledText, source string) int {
+		n := 0
+		for _, r := range rows {
+			if r.Source == source {
+				n++
+			}
+		}
+		return n
+	}
+	for _, inTrain := range []bool{false, true} {
+		train, dev, err := loadTrainingData(cold, dehum, "safe", 1, inTrain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		devRows := count(dev, "cold/dev")
+		if devRows == 0 || count(train, "cold/train") == 0 {
+			t.Fatalf("inTrain %v: no COLD rows read", inTrain)
+		}
+		want := 0
+		if inTrain {
+			want = devRows
+		}
+		if got := count(train, "cold/dev"); got != want {
+			t.Errorf("inTrain %v: %d COLD dev rows in train, want %d", inTrain, got, want)
+		}
+		for _, r := range dev {
+			if r.Source == "cold/dev" && r.Dehumanizing != model.Unknown {
+				t.Fatalf("inTrain %v: COLD dev row %q has a dehumanizing label in dev", inTrain, r.Text)
+			}
+		}
 	}
 }
