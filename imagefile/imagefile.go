@@ -36,6 +36,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/medialabel/medialabel/internal/jpegscale"
+	"github.com/medialabel/medialabel/jpegturbo"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -151,7 +153,7 @@ type Config struct {
 type JPEGDecodeFunc func(r io.Reader, denom int) (image.Image, error)
 
 // A Decoder decodes images within limits. The zero Decoder uses the default
-// limits and the standard library's JPEG decoder. A Decoder is not changed
+// limits and DefaultJPEGDecoder. A Decoder is not changed
 // by decoding and may be used from several goroutines at once.
 type Decoder struct {
 	// MaxPixels is the largest Width*Height decoded; 0 means
@@ -159,14 +161,29 @@ type Decoder struct {
 	MaxPixels int64
 	// MaxBytes is the most input read; 0 means DefaultMaxBytes.
 	MaxBytes int64
-	// DecodeJPEG replaces the JPEG decoder (a faster one, or one that
-	// decodes at reduced scale); nil means image/jpeg at full size.
+	// DecodeJPEG replaces the JPEG decoder; nil means
+	// DefaultJPEGDecoder().
 	DecodeJPEG JPEGDecodeFunc
 	// JPEGMinSide, when positive, lets JPEGs be decoded at reduced scale:
-	// DecodeJPEG is given the largest denominator of 2, 4 and 8 that keeps
-	// both sides at least JPEGMinSide pixels. Hashes then differ slightly
-	// from full-resolution ones; 0 (the default) always decodes full size.
+	// the JPEG decoder is given the largest denominator of 2, 4 and 8 that
+	// keeps both sides at least JPEGMinSide pixels. Hashes then differ
+	// slightly from full-resolution ones; 0 (the default) always decodes
+	// full size.
 	JPEGMinSide int
+}
+
+// DefaultJPEGDecoder returns the JPEG decoder a Decoder uses unless told
+// otherwise. At full size both give libjpeg-turbo's default samples (accurate
+// integer inverse DCT, fancy chroma upsampling), bit for bit, as the PDQ
+// reference decodes them: libjpeg-turbo itself (package jpegturbo) when the
+// program is built with the "turbo" tag, and otherwise the pure-Go decoder
+// of package internal/jpegscale, a fork of image/jpeg that ports
+// libjpeg-turbo's arithmetic. Both decode at reduced scale too.
+func DefaultJPEGDecoder() JPEGDecodeFunc {
+	if jpegturbo.Available {
+		return jpegturbo.Decode
+	}
+	return jpegscale.Decode
 }
 
 func (d *Decoder) maxPixels() int64 {
@@ -311,10 +328,11 @@ func (d *Decoder) decode(cfg Config, data []byte) (image.Image, error) {
 	r := bytes.NewReader(data)
 	switch cfg.Format {
 	case JPEG:
-		if d.DecodeJPEG == nil {
-			return jpeg.Decode(r)
+		decode := d.DecodeJPEG
+		if decode == nil {
+			decode = DefaultJPEGDecoder()
 		}
-		return d.DecodeJPEG(r, d.jpegDenom(cfg.Width, cfg.Height))
+		return decode(r, d.jpegDenom(cfg.Width, cfg.Height))
 	case PNG:
 		return png.Decode(r)
 	case GIF:
@@ -380,7 +398,7 @@ func firstFrames(stack []byte) string {
 		if strings.HasPrefix(l, "/") || strings.Contains(l, ".go:") {
 			continue
 		}
-		if strings.Contains(l, "golang.org/x/image") || strings.Contains(l, "image/") {
+		if strings.Contains(l, "golang.org/x/image") || strings.Contains(l, "image/") || strings.Contains(l, "jpegscale") {
 			out = append(out, l)
 			if len(out) == 2 {
 				break
@@ -403,6 +421,10 @@ func classify(format string, err error) error {
 	var ufe jpeg.UnsupportedError
 	if errors.As(err, &ufe) {
 		return &Error{Kind: ErrUnsupported, Format: format, Detail: displayName(format) + " feature " + string(ufe)}
+	}
+	var sfe jpegscale.UnsupportedError
+	if errors.As(err, &sfe) {
+		return &Error{Kind: ErrUnsupported, Format: format, Detail: displayName(format) + " feature " + string(sfe)}
 	}
 	for _, p := range []string{"png: ", "gif: ", "tiff: ", "bmp: ", "webp: ", "vp8: ", "vp8l: ", "riff: ", "jpeg: ", "invalid JPEG format: ", "invalid format: ", "unsupported JPEG feature: ", "unsupported feature: "} {
 		msg = strings.TrimPrefix(msg, p)
