@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -318,22 +319,34 @@ func (c *Classifier) evidence(tx classify.Text, occ []classify.Occurrence, x cla
 	hpre := make([]float32, H)
 	net.hidden(x, hpre)
 	full := outLogit(net, hpre, OutDehumanizing)
-	contrib := make(map[int32]float64, len(x.Index))
+	// contrib[k] and count[k] belong to feature x.Index[k] (ascending).
+	contrib := make([]float64, len(x.Index))
 	tmp := make([]float32, H)
 	for k, i := range x.Index {
 		row := net.W1[int(i)*H : int(i)*H+H]
 		for j := range tmp {
 			tmp[j] = hpre[j] - x.Value[k]*row[j]
 		}
-		contrib[i] = float64(full - outLogit(net, tmp, OutDehumanizing))
+		contrib[k] = float64(full - outLogit(net, tmp, OutDehumanizing))
 	}
-	count := make(map[int32]int, len(x.Index))
-	for _, o := range occ {
-		count[o.Index]++
+	pos := make([]int, len(occ))
+	count := make([]int, len(x.Index))
+	for n, o := range occ {
+		k, ok := slices.BinarySearch(x.Index, o.Index)
+		if !ok {
+			pos[n] = -1
+			continue
+		}
+		pos[n] = k
+		count[k]++
 	}
 	score := make([]float64, len(tx.Runes))
-	for _, o := range occ {
-		share := contrib[o.Index] / float64(count[o.Index]) / float64(o.End-o.Start)
+	for n, o := range occ {
+		k := pos[n]
+		if k < 0 {
+			continue
+		}
+		share := contrib[k] / float64(count[k]) / float64(o.End-o.Start)
 		for r := o.Start; r < o.End; r++ {
 			score[r] += share
 		}

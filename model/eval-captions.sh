@@ -3,12 +3,20 @@
 # dehumanization split, the evaluation-only sets of ../shared (skipped when
 # absent), the hk-io-2019 flagged share, and the latency benchmarks.
 #
-# usage: model/eval-captions.sh [MEDIALABEL_BINARY]   (run from the repo root)
+# usage: model/eval-captions.sh [MEDIALABEL_BINARY [MODEL.onnx]]   (run from the repo root)
+# Without MODEL the embedded model is evaluated; the benchmarks always measure
+# the embedded one.
 set -eu
 ML=${1:-bin/medialabel}
 if [ ! -x "$ML" ]; then
 	echo "build the binary first (make build): $ML not found" >&2
 	exit 2
+fi
+if [ -n "${2:-}" ]; then
+	_ml=$ML
+	ML=ml_with_model
+	ml_with_model() { "$_ml" "$@" --model "$MODEL"; }
+	MODEL=$2
 fi
 section() { printf '\n=== %s\n' "$1"; }
 
@@ -20,6 +28,8 @@ section "COLD test (dehumanizing flagged share by COLD label)"
 "$ML" eval --data corpus/cold/test.csv --text-col TEXT --label-col none --output dehumanizing --group-col label --worst 5
 section "Dehumanization held-out split (dehumanizing; hard negatives by kind)"
 "$ML" eval --data corpus/dehumanization/heldout.jsonl --output dehumanizing --group-col kind --worst 10
+section "Dehumanization held-out split (dehumanizing flagged share by batch: h01-h16 first writer, h17-h22 second)"
+"$ML" eval --data corpus/dehumanization/heldout.jsonl --output dehumanizing --group-col batch --worst 0
 section "Dehumanization held-out split (offensive)"
 "$ML" eval --data corpus/dehumanization/heldout.jsonl --output offensive --worst 0
 
@@ -41,6 +51,7 @@ else
 	section "skipped: $SHARED is absent (ToxiCN, STATE ToxiCN, Taiwan and hk-io-2019 sets are evaluation-only and not in the repository)"
 fi
 
+[ -n "${SKIP_BENCH:-}" ] && exit 0
 section "Latency and start-up (go test benchmarks, 5 runs)"
 go test -run '^$' -bench 'Classify|PlainGo|Instance' -benchtime 2000x -count 5 ./model/
 go test -run '^$' -bench 'Open' -benchtime 5x -count 5 ./model/
