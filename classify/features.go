@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
+	"unicode"
 )
 
 // Vector is a sparse feature vector: Index[k] has value Value[k]. Indices
@@ -42,15 +44,27 @@ func DefaultFeatureConfig() FeatureConfig {
 // A Featurizer hashes normalized text into sparse vectors. It is built
 // once and safe for concurrent use.
 type Featurizer struct {
-	cfg     FeatureConfig
-	lex     matcher // lexicon terms, to = metaphor class
-	targets matcher // person and group words, to = their kind
+	cfg        FeatureConfig
+	predicates bool    // add is× and isnot× conjunctions
+	lex        matcher // lexicon terms, to = metaphor class
+	targets    matcher // person and group words, to = their kind
 }
 
 // A FeaturizerOption changes how NewFeaturizer builds a featurizer.
 type FeaturizerOption func(*featurizerOptions)
 
-type featurizerOptions struct{ targets *Targets }
+type featurizerOptions struct {
+	targets    *Targets
+	predicates bool
+}
+
+// WithPredicates adds, to the conjunction features of WithTargets, one
+// for a lexicon hit tied to a person word before it in the same clause by
+// a copula or comparison ("is×vermin": 示威者就是蟑螂, 佢哋好似曱甴) or by
+// its denial ("isnot×vermin": 他们不是蟑螂).
+func WithPredicates() FeaturizerOption {
+	return func(o *featurizerOptions) { o.predicates = true }
+}
 
 // WithTargets adds conjunction features (see Featurizer.Occurrences):
 // each lexicon hit is paired with whether the text also names people,
@@ -103,6 +117,7 @@ func NewFeaturizer(cfg FeatureConfig, lex *Lexicon, nz *Normalizer, opts ...Feat
 			f.targets.add([]rune(k), []rune(t.Kind))
 		}
 		f.targets.sort()
+		f.predicates = o.predicates
 	}
 	return f, nil
 }
@@ -186,10 +201,7 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 	for i, r := range rs {
 		items[i].r = r
 	}
-	type span struct {
-		start, end int
-		to         []rune
-	}
+
 	hits := func(m *matcher) []span {
 		var out []span
 		for i := 0; i < len(items); {
@@ -236,6 +248,10 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 			key = append([]rune("person×"), h.to...)
 		}
 		occ = append(occ, Occurrence{Index: int32(hashRunes(seedConj, key) & mask), Start: h.start, End: h.end, Lexicon: true})
+		if pred := predicated(rs, persons, h.start); f.predicates && pred != "" {
+			key = append([]rune(pred+"×"), h.to...)
+			occ = append(occ, Occurrence{Index: int32(hashRunes(seedConj, key) & mask), Start: h.start, End: h.end, Lexicon: true})
+		}
 	}
 	for _, h := range things {
 		if namesPeople(h.start, h.end) {
@@ -243,6 +259,54 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 		}
 	}
 	return occ
+}
+
+// span is a table hit over runes [start, end) with its value.
+type span struct {
+	start, end int
+	to         []rune
+}
+
+// predicationWindow bounds how far, in runes, a person word may stand
+// before the copula or comparison that links it to a lexicon hit.
+const predicationWindow = 10
+
+// copulas link a subject to what it is said to be or be like, in
+// normalized form; negCopulas deny it.
+func copulas() []string {
+	return []string{"是", "系", "就是", "都是", "像", "好似", "似", "如同", "犹如", "变成", "当成", "叫做", "叫"}
+}
+
+func negCopulas() []string {
+	return []string{"不是", "唔系", "并非", "不算", "别叫", "不要叫", "唔好叫"}
+}
+
+// predicated reports how a lexicon hit at rune start is tied to a person
+// word of persons in the same clause before it: "is" when a copula or
+// comparison stands between them (黑人就是猩猩, 佢哋好似曱甴), "isnot" when it
+// is denied (他们不是蟑螂), "" when neither.
+func predicated(rs []rune, persons []span, start int) string {
+	for _, p := range persons {
+		if p.end > start || start-p.end > predicationWindow {
+			continue
+		}
+		between := rs[p.end:start]
+		if slices.ContainsFunc(between, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) }) {
+			continue
+		}
+		b := string(between)
+		for _, c := range negCopulas() {
+			if strings.Contains(b, c) {
+				return "isnot"
+			}
+		}
+		for _, c := range copulas() {
+			if strings.Contains(b, c) {
+				return "is"
+			}
+		}
+	}
+	return ""
 }
 
 // Vector sums the n-gram occurrences of t per bucket and scales the counts

@@ -218,3 +218,54 @@ func TestSignedHashing(t *testing.T) {
 		t.Errorf("squared length %v, want 1", ss)
 	}
 }
+
+func TestPredicated(t *testing.T) {
+	p := pipeline(t)
+	targets, err := DefaultTargets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m matcher
+	for _, tt := range targets.Terms {
+		if tt.Kind == TargetPerson {
+			m.add([]rune(p.Normalizer.Normalize(tt.Term).String()), []rune(tt.Kind))
+		}
+	}
+	m.sort()
+	tests := []struct {
+		in, hit, want string
+	}{
+		{"那些示威者就是蟑螂", "蟑螂", "is"},
+		{"佢哋好似曱甴咁", "蟑螂", "is"},
+		{"他们不是蟑螂，请尊重", "蟑螂", "isnot"},
+		{"示威者，蟑螂", "蟑螂", ""},            // another clause
+		{"厨房里的蟑螂是害虫", "蟑螂", ""},         // no person before the hit
+		{"示威者在街上走来走去然后看到了蟑螂", "蟑螂", ""}, // too far
+	}
+	for _, tt := range tests {
+		tx := p.Normalizer.Normalize(tt.in)
+		rs := tx.Runes
+		items := make([]item, len(rs))
+		for i, r := range rs {
+			items[i].r = r
+		}
+		var persons []span
+		for i := 0; i < len(items); {
+			e, n := m.longest(items, i)
+			if n == 0 {
+				i++
+				continue
+			}
+			persons = append(persons, span{i, i + n, e.to})
+			i += n
+		}
+		start := strings.Index(tx.String(), tt.hit)
+		if start < 0 {
+			t.Fatalf("%s: %s not in %s", tt.in, tt.hit, tx.String())
+		}
+		start = len([]rune(tx.String()[:start]))
+		if got := predicated(rs, persons, start); got != tt.want {
+			t.Errorf("%s: predicated = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

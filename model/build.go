@@ -27,7 +27,10 @@ type BuildConfig struct {
 	// Conjunctions adds the conjunction features of classify.WithTargets
 	// (needs Lexicon).
 	Conjunctions bool
-	Train        TrainConfig
+	// Predicates adds the copula conjunctions of classify.WithPredicates
+	// (needs Conjunctions).
+	Predicates bool
+	Train      TrainConfig
 	// MaxHardNegativeRate caps, when choosing the dehumanizing threshold
 	// on dev, the share of dev captions labelled not dehumanizing that may
 	// be flagged (0 means no cap).
@@ -44,6 +47,7 @@ func DefaultBuildConfig() BuildConfig {
 		Features:            classify.DefaultFeatureConfig(),
 		Lexicon:             true,
 		Conjunctions:        true,
+		Predicates:          true,
 		Train:               DefaultTrainConfig(),
 		MaxHardNegativeRate: 0.05,
 		Ensemble:            4,
@@ -77,7 +81,10 @@ type Built struct {
 // dev, chooses the thresholds on dev and encodes the model with its
 // metadata. Progress lines go to logw.
 func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw io.Writer) (*Built, error) {
-	pipe, err := newPipeline(featureSet{cfg: cfg.Features, lexicon: cfg.Lexicon, conjunctions: cfg.Conjunctions}, 0)
+	// Each kind of conjunction needs the one before it.
+	cfg.Conjunctions = cfg.Conjunctions && cfg.Lexicon
+	cfg.Predicates = cfg.Predicates && cfg.Conjunctions
+	pipe, err := newPipeline(featureSet{cfg: cfg.Features, lexicon: cfg.Lexicon, conjunctions: cfg.Conjunctions, predicates: cfg.Predicates}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
@@ -123,6 +130,7 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 		MetaLexicon:               strconv.FormatBool(cfg.Lexicon),
 		MetaSigned:                strconv.FormatBool(cfg.Features.Signed),
 		MetaConjunctions:          strconv.FormatBool(cfg.Conjunctions),
+		MetaPredicates:            strconv.FormatBool(cfg.Predicates),
 		MetaSelfCheck:             string(checks),
 		MetaTrainReport:           b.Report,
 	}

@@ -110,7 +110,7 @@ func TestOpenDetectsCorruption(t *testing.T) {
 
 func mustPipeline(t *testing.T) *classify.Pipeline {
 	t.Helper()
-	p, err := newPipeline(featureSet{cfg: smallConfig().Features, lexicon: true, conjunctions: true}, 0)
+	p, err := newPipeline(featureSet{cfg: smallConfig().Features, lexicon: true, conjunctions: true, predicates: true}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ const (
 	MetaLexicon               = "medialabel.features.lexicon"
 	MetaSigned                = "medialabel.features.signed"       // absent means false
 	MetaConjunctions          = "medialabel.features.conjunctions" // absent means false
+	MetaPredicates            = "medialabel.features.predicates"   // absent means false
 	MetaSelfCheck             = "medialabel.selfcheck"
 	MetaTrainReport           = "medialabel.train.report"
 )
@@ -169,6 +170,7 @@ type featureSet struct {
 	cfg          classify.FeatureConfig
 	lexicon      bool
 	conjunctions bool // needs lexicon
+	predicates   bool // needs conjunctions
 }
 
 func newPipeline(fs featureSet, maxRunes int) (*classify.Pipeline, error) {
@@ -193,6 +195,9 @@ func newPipeline(fs featureSet, maxRunes int) (*classify.Pipeline, error) {
 			return nil, err
 		}
 		opts = append(opts, classify.WithTargets(targets))
+		if fs.predicates {
+			opts = append(opts, classify.WithPredicates())
+		}
 	}
 	fz, err := classify.NewFeaturizer(fs.cfg, lex, nz, opts...)
 	if err != nil {
@@ -238,11 +243,11 @@ func parseMetadata(f *File) (Thresholds, featureSet, []SelfCheckCase, error) {
 		return nil
 	}
 	if err := errors.Join(boolean(MetaLexicon, &fs.lexicon, false), boolean(MetaSigned, &cfg.Signed, true),
-		boolean(MetaConjunctions, &fs.conjunctions, true)); err != nil {
+		boolean(MetaConjunctions, &fs.conjunctions, true), boolean(MetaPredicates, &fs.predicates, true)); err != nil {
 		return th, fs, nil, err
 	}
-	if fs.conjunctions && !fs.lexicon {
-		return th, fs, nil, fmt.Errorf("metadata %s: conjunction features need the lexicon", MetaConjunctions)
+	if fs.conjunctions && !fs.lexicon || fs.predicates && !fs.conjunctions {
+		return th, fs, nil, fmt.Errorf("metadata %s, %s: conjunction features need the lexicon, predicates need conjunctions", MetaConjunctions, MetaPredicates)
 	}
 	var checks []SelfCheckCase
 	if err := json.Unmarshal([]byte(f.Metadata[MetaSelfCheck]), &checks); err != nil || len(checks) == 0 {

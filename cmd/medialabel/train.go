@@ -76,6 +76,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
 	f.BoolVar(&cfg.Lexicon, "lexicon", cfg.Lexicon, "add lexicon features")
 	f.BoolVar(&cfg.Features.Signed, "signed", cfg.Features.Signed, "signed hashing: each n-gram counts +1 or -1 in its bucket")
+	f.BoolVar(&cfg.Predicates, "predicates", cfg.Predicates, "add copula conjunctions: a lexicon hit said of a person word in the same clause (is×, isnot×; needs --conjunctions)")
 	f.BoolVar(&cfg.Conjunctions, "conjunctions", cfg.Conjunctions, "add conjunction features: lexicon class × whether the caption names people (needs --lexicon)")
 	f.IntVar(&cfg.Ensemble, "ensemble", cfg.Ensemble, "networks trained with consecutive seeds and merged into one (hidden units add up)")
 	f.IntVar(&cfg.Train.Hidden, "hidden", cfg.Train.Hidden, "hidden units")
