@@ -201,20 +201,7 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 	for i, r := range rs {
 		items[i].r = r
 	}
-
-	hits := func(m *matcher) []span {
-		var out []span
-		for i := 0; i < len(items); {
-			e, n := m.longest(items, i)
-			if n == 0 {
-				i++
-				continue
-			}
-			out = append(out, span{i, i + n, e.to})
-			i += n
-		}
-		return out
-	}
+	hits := func(m *matcher) []span { return m.hits(items) }
 	lexHits := hits(&f.lex)
 	for _, h := range lexHits {
 		occ = append(occ,
@@ -265,6 +252,22 @@ func (f *Featurizer) Occurrences(t Text) []Occurrence {
 type span struct {
 	start, end int
 	to         []rune
+}
+
+// hits returns the matches of m in in, scanning left to right and taking
+// the longest match at each position.
+func (m *matcher) hits(in []item) []span {
+	var out []span
+	for i := 0; i < len(in); {
+		e, n := m.longest(in, i)
+		if n == 0 {
+			i++
+			continue
+		}
+		out = append(out, span{i, i + n, e.to})
+		i += n
+	}
+	return out
 }
 
 // predicationWindow bounds how far, in runes, a person word may stand

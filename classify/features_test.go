@@ -249,16 +249,7 @@ func TestPredicated(t *testing.T) {
 		for i, r := range rs {
 			items[i].r = r
 		}
-		var persons []span
-		for i := 0; i < len(items); {
-			e, n := m.longest(items, i)
-			if n == 0 {
-				i++
-				continue
-			}
-			persons = append(persons, span{i, i + n, e.to})
-			i += n
-		}
+		persons := m.hits(items)
 		start := strings.Index(tx.String(), tt.hit)
 		if start < 0 {
 			t.Fatalf("%s: %s not in %s", tt.in, tt.hit, tx.String())
