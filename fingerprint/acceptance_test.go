@@ -3,9 +3,11 @@ package fingerprint_test
 import (
 	"context"
 	"encoding/csv"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/medialabel/medialabel"
@@ -152,5 +154,85 @@ func TestPhotos(t *testing.T) {
 				t.Errorf("%s: distance %d to the reference, want 0", file, d)
 			}
 		})
+	}
+}
+
+// TestFast checks the fast mode's documented bounds on every JPEG of the
+// test photos and reference files: PDQ and pHash of the reduced-scale
+// decode within FastPDQBound and FastPHashBound bits of the
+// full-resolution ones, the same size reported, and identical hashes when
+// the picture is too small to reduce.
+func TestFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes the large test JPEGs twice; skipped with -short")
+	}
+	signals := []medialabel.Signal{medialabel.PDQ, medialabel.PHash}
+	full, err := fingerprint.New(fingerprint.Options{Signals: signals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := fingerprint.New(fingerprint.Options{Signals: signals, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, dir := range []string{photosDir, filepath.Join(refDir, "pdq-data")} {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".jpg") {
+				files = append(files, p)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 60 {
+		t.Fatalf("%d test JPEGs, want the 63", len(files))
+	}
+	reduced := 0
+	maxd := map[medialabel.Signal]int{}
+	for i, f := range files {
+		if !sampled(t, i, 8) {
+			continue
+		}
+		ctx := context.Background()
+		a, err := full.HashFile(ctx, f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		b, err := fast.HashFile(ctx, f)
+		if err != nil {
+			t.Fatalf("%s fast: %v", f, err)
+		}
+		if a.Width != b.Width || a.Height != b.Height {
+			t.Errorf("%s: fast size %dx%d, full %dx%d", f, b.Width, b.Height, a.Width, a.Height)
+		}
+		small := a.Width/2 < fingerprint.FastMinSide || a.Height/2 < fingerprint.FastMinSide
+		if !small {
+			reduced++
+		}
+		for _, c := range []struct {
+			sig   medialabel.Signal
+			bound int
+		}{{medialabel.PDQ, fingerprint.FastPDQBound}, {medialabel.PHash, fingerprint.FastPHashBound}} {
+			x, _ := a.Hash(c.sig)
+			y, _ := b.Hash(c.sig)
+			d, err := medialabel.Distance(x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if small {
+				c.bound = 0
+			}
+			maxd[c.sig] = max(maxd[c.sig], d)
+			if d > c.bound {
+				t.Errorf("%s (%dx%d): fast %s at distance %d from full resolution, documented bound %d", f, a.Width, a.Height, c.sig, d, c.bound)
+			}
+		}
+	}
+	t.Logf("%d JPEGs reduced; largest distances: PDQ %d, pHash %d", reduced, maxd[medialabel.PDQ], maxd[medialabel.PHash])
+	if reduced == 0 {
+		t.Error("no JPEG was reduced")
 	}
 }

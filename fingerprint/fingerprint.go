@@ -5,7 +5,10 @@
 //
 // Images are decoded by package imagefile, with its limits and its choices:
 // no EXIF orientation, alpha ignored. PDQ is computed on the full-resolution
-// pixels, as ThreatExchange and HMA compute it.
+// pixels, as ThreatExchange and HMA compute it; JPEGs are decoded with
+// libjpeg-turbo's samples, bit for bit, as the PDQ reference decodes them,
+// so hashes equal the reference's. Options.Fast trades a few bits of that
+// agreement for a several times cheaper decode of large JPEGs.
 package fingerprint
 
 import (
@@ -44,7 +47,29 @@ type Options struct {
 	// Decoder sets the size limits and the JPEG decoder (see
 	// imagefile.Decoder; the zero value has the defaults).
 	Decoder imagefile.Decoder
+	// Fast decodes large JPEGs at reduced scale: at the largest of 1/2,
+	// 1/4 and 1/8 of their size that keeps both sides at least
+	// FastMinSide pixels (unless Decoder.JPEGMinSide says otherwise),
+	// which costs a fraction of a full decode. All the pixel signals are
+	// then computed from the reduced picture, so they differ a little
+	// from full-resolution ones: PDQ by at most FastPDQBound bits and
+	// pHash by at most FastPHashBound bits on the repository's 63 test
+	// JPEGs. Other formats, and JPEGs too small to reduce, hash as
+	// without Fast.
+	Fast bool
 }
+
+// The fast mode's rule and its measured bounds (see Options.Fast).
+const (
+	// FastMinSide is the shortest side a JPEG is reduced to in fast mode.
+	FastMinSide = 512
+	// FastPDQBound is the largest PDQ distance between the fast and
+	// the full-resolution hash measured on the test JPEGs.
+	FastPDQBound = 12
+	// FastPHashBound is the largest pHash distance between the fast and
+	// the full-resolution hash measured on the test JPEGs.
+	FastPHashBound = 2
+)
 
 // A Hasher computes fingerprints. It owns working buffers (the PDQ
 // hasher's, the read buffer) that it reuses from one image to the next, so
@@ -69,6 +94,9 @@ func New(opts Options) (*Hasher, error) {
 		opts.Signals = DefaultSignals()
 	}
 	opts.Signals = append([]medialabel.Signal(nil), opts.Signals...)
+	if opts.Fast && opts.Decoder.JPEGMinSide == 0 {
+		opts.Decoder.JPEGMinSide = FastMinSide
+	}
 	h := &Hasher{opts: opts}
 	seen := make(map[medialabel.Signal]bool)
 	for _, s := range opts.Signals {

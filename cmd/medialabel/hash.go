@@ -29,6 +29,7 @@ type hashFlags struct {
 	progress  string
 	maxPixels int64
 	maxBytes  int64
+	fast      bool
 }
 
 func newHashCmd(g *globals) *cobra.Command {
@@ -41,7 +42,9 @@ and one decode. A folder is walked recursively (in lexical order, hidden
 files skipped); - reads paths from stdin, one a line. The format is
 recognised from the bytes: JPEG, PNG, GIF (first frame), WebP, BMP, TIFF.
 EXIF orientation is not applied and alpha is ignored, as in the PDQ
-reference and ThreatExchange.
+reference and ThreatExchange. JPEGs are decoded as libjpeg-turbo decodes
+them, so PDQ hashes equal the reference's; --fast decodes large JPEGs at
+reduced scale instead, for a few bits of difference.
 
 Output is in input order, one record per file. A file that fails gives an
 error record and the run goes on; the exit status is then 1.`,
@@ -61,6 +64,8 @@ error record and the run goes on; the exit status is then 1.`,
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fl.Int64Var(&f.maxPixels, "max-pixels", imagefile.DefaultMaxPixels, "refuse images with more pixels than this (width x height)")
 	fl.Int64Var(&f.maxBytes, "max-bytes", imagefile.DefaultMaxBytes, "refuse files larger than this many bytes")
+	fl.BoolVar(&f.fast, "fast", false, fmt.Sprintf("decode large JPEGs at 1/2, 1/4 or 1/8 scale (the largest reduction keeping both sides >= %d px), several times faster; "+
+		"PDQ then stays within %d bits and pHash within %d bits of the full-resolution hashes on the test photos", fingerprint.FastMinSide, fingerprint.FastPDQBound, fingerprint.FastPHashBound))
 	return cmd
 }
 
@@ -113,6 +118,7 @@ func runHash(ctx context.Context, g *globals, f hashFlags, args []string) error 
 		Signals:  signals,
 		Dihedral: f.dihedral,
 		Decoder:  imagefile.Decoder{MaxPixels: f.maxPixels, MaxBytes: f.maxBytes},
+		Fast:     f.fast,
 	}
 	hashers := make([]*fingerprint.Hasher, f.workers)
 	for i := range hashers {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medialabel/medialabel"
+	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/imagefile/imagetest"
 )
 
@@ -281,5 +283,63 @@ func BenchmarkHashCommand(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHashFast hashes a large photograph and a small generated JPEG with
+// and without --fast: the photograph's hashes move, within the bounds the
+// flag documents; the small picture, not reduced, hashes the same.
+func TestHashFast(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.jpg")
+	if err := os.WriteFile(small, imagetest.JPEG(imagetest.Picture(640, 480, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join("..", "..", "testdata", "photos", "debian-plasma-workspace-wallpapers", "Kite-2560x1600.jpg")
+	hashes := func(extra ...string) []fingerprint.Record {
+		args := append([]string{"hash", "--progress", "never", "--signals", "pdq,phash", "--workers", "1"}, extra...)
+		code, out, errOut := runHashCmd(t, nil, append(args, photo, small)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d:\n%s", extra, code, errOut)
+		}
+		var recs []fingerprint.Record
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r fingerprint.Record
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			recs = append(recs, r)
+		}
+		if len(recs) != 2 {
+			t.Fatalf("%d records, want 2:\n%s", len(recs), out)
+		}
+		return recs
+	}
+	full, fast := hashes(), hashes("--fast")
+	for i, bound := range []struct{ pdq, phash int }{
+		{fingerprint.FastPDQBound, fingerprint.FastPHashBound}, // the photograph, decoded at 1/2
+		{0, 0}, // 640x480: not reduced
+	} {
+		for _, c := range []struct {
+			sig   medialabel.Signal
+			bound int
+		}{{medialabel.PDQ, bound.pdq}, {medialabel.PHash, bound.phash}} {
+			a, _ := full[i].Fingerprint.Hash(c.sig)
+			b, _ := fast[i].Fingerprint.Hash(c.sig)
+			d, err := medialabel.Distance(a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s distance %d", full[i].Path, c.sig, d)
+			if d > c.bound {
+				t.Errorf("%s: --fast %s at distance %d, the flag documents at most %d", full[i].Path, c.sig, d, c.bound)
+			}
+		}
+		if full[i].Fingerprint.Width != fast[i].Fingerprint.Width {
+			t.Errorf("%s: width %d with --fast, %d without", full[i].Path, fast[i].Fingerprint.Width, full[i].Fingerprint.Width)
+		}
+	}
+	if a, b := full[0].Fingerprint.Hashes[0], fast[0].Fingerprint.Hashes[0]; a.String() == b.String() {
+		t.Errorf("--fast left the photograph's PDQ unchanged (%s): was it decoded at reduced scale?", a)
 	}
 }

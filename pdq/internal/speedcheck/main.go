@@ -9,6 +9,16 @@
 //	go run -tags turbo ./pdq/internal/speedcheck -runs 7 testdata/photos
 //
 // (without -tags turbo, the libjpeg-turbo pipelines are left out). With
+// -cli and -cli-turbo it measures the real command as well, built without
+// and with the turbo tag, by default and with --fast:
+//
+//	go build -o /tmp/medialabel ./cmd/medialabel
+//	go build -tags turbo -o /tmp/medialabel-turbo ./cmd/medialabel
+//	go run -tags turbo ./pdq/internal/speedcheck -runs 7 -cli /tmp/medialabel -cli-turbo /tmp/medialabel-turbo testdata/photos
+//
+// The rows cli, cli-fast, cli-turbo and cli-turbo-fast are the whole
+// process of "medialabel hash --signals pdq,phash,md5 --workers 1
+// [--fast]" over all the files at once. With
 // -distances it prints instead how far PDQ and pHash move when JPEGs are
 // decoded at reduced scale; distances.tsv holds that table for the
 // repository's JPEGs, made with
@@ -16,6 +26,10 @@
 //	go run -tags turbo ./pdq/internal/speedcheck -distances testdata/photos testdata/pdq-reference/pdq-data
 //
 // (file paths shortened).
+//
+// The reference of the distances is the full-size decode of package
+// jpegscale, which gives libjpeg-turbo's samples bit for bit (the column
+// turbo_vs_go, libjpeg-turbo's full-size hash against it, is 0).
 //
 // A worker pipeline reads each file, takes its MD5, decodes it and
 // computes PDQ and goimagehash's pHash, as "medialabel hash --signals
@@ -54,6 +68,8 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "with -worker: write a CPU profile")
 	reps := flag.Int("reps", 1, "with -worker: passes over the files")
 	distances := flag.Bool("distances", false, "print the PDQ distance of each reduced-scale decode to the full-size one")
+	cli := flag.String("cli", "", "a medialabel binary to measure too (rows cli, cli-fast)")
+	cliTurbo := flag.String("cli-turbo", "", "a medialabel binary built with -tags turbo to measure too (rows cli-turbo, cli-turbo-fast)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		log.Fatal("usage: speedcheck [-runs N] DIR|FILE...")
@@ -90,7 +106,21 @@ func main() {
 			log.Fatalf("unknown pipeline %q (known: %s)", n, strings.Join(pipelineNames(), ", "))
 		}
 	}
-	measure(files, *runs, names)
+	clis := map[string][]string{}
+	if *cli != "" {
+		clis["cli"] = []string{*cli}
+		clis["cli-fast"] = []string{*cli, "--fast"}
+	}
+	if *cliTurbo != "" {
+		clis["cli-turbo"] = []string{*cliTurbo}
+		clis["cli-turbo-fast"] = []string{*cliTurbo, "--fast"}
+	}
+	for _, n := range []string{"cli", "cli-fast", "cli-turbo", "cli-turbo-fast"} {
+		if clis[n] != nil {
+			names = append(names, n)
+		}
+	}
+	measure(files, *runs, names, clis)
 }
 
 func jpegFiles(args []string) ([]string, error) {
@@ -114,7 +144,9 @@ func jpegFiles(args []string) ([]string, error) {
 }
 
 // measure prints the median CPU time of djpeg and of each pipeline.
-func measure(files []string, runs int, pipelines []string) {
+// clis maps the names of rows that run the real command to its binary and
+// extra flags.
+func measure(files []string, runs int, pipelines []string, clis map[string][]string) {
 	self, err := os.Executable()
 	if err != nil {
 		log.Fatal(err)
@@ -130,6 +162,9 @@ func measure(files []string, runs int, pipelines []string) {
 				for _, f := range files {
 					cpu += run(exec.Command("djpeg", "-outfile", os.DevNull, f))
 				}
+			} else if c, ok := clis[name]; ok {
+				args := append([]string{"hash", "--signals", "pdq,phash,md5", "--workers", "1", "--progress", "never"}, c[1:]...)
+				cpu = run(exec.Command(c[0], append(args, files...)...))
 			} else {
 				cpu = run(exec.Command(self, append([]string{"-worker", name}, files...)...))
 			}
@@ -183,7 +218,8 @@ var pipelines = map[string]pipeline{
 	"std": {decode: stdDecode, phash: fullPHash},
 	// Decoding alone, for reference.
 	"decode-only": {decode: stdDecode},
-	// The fork of image/jpeg (internal/jpegscale) at full scale, and at
+	// The fork of image/jpeg (internal/jpegscale, libjpeg-turbo's samples
+	// at full scale; the default decoder of medialabel), and at
 	// reduced scale with the largest denominator keeping both sides at
 	// least 512, 384 or 256 pixels; and decoding alone at the 512 rule.
 	"fork":                {decode: scaledDecode(0), phash: fullPHash},
@@ -357,10 +393,10 @@ func work(name string, files []string) error {
 }
 
 // printDistances prints, for each file, its size and the PDQ and pHash
-// distances between the full-size image/jpeg decode and each
-// reduced-scale jpegscale decode; with libjpeg-turbo, also the distance of
-// its full-size decode to image/jpeg's, and of its reduced-scale decodes
-// to its full-size one.
+// distances between the full-size jpegscale decode (libjpeg-turbo's
+// samples) and each reduced-scale jpegscale decode; with libjpeg-turbo,
+// also the distance of its full-size decode to jpegscale's, and of its
+// reduced-scale decodes to its full-size one.
 func printDistances(files []string) error {
 	var h pdq.Hasher
 	fmt.Print("file\twidth\theight\tquality\tpdq_d2\tpdq_d4\tpdq_d8\tphash_d2\tphash_d4\tphash_d8\tphash_reduce8")
@@ -373,7 +409,7 @@ func printDistances(files []string) error {
 		if err != nil {
 			return err
 		}
-		full, err := jpeg.Decode(bytes.NewReader(data))
+		full, err := jpegscale.Decode(bytes.NewReader(data), 1)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -404,7 +440,7 @@ func printDistances(files []string) error {
 		}
 		fmt.Printf("\t%d\t%d\t%d\t%d", pd[0], pd[1], pd[2], bits.OnesCount64(reducedP^refP))
 		if jpegturbo.Available {
-			// libjpeg-turbo at full size against image/jpeg, then its
+			// libjpeg-turbo at full size against jpegscale, then its
 			// reduced-scale decodes against its full-size one.
 			var tref pdq.Hash
 			for i, denom := range []int{1, 2, 4, 8} {
