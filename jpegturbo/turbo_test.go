@@ -184,3 +184,48 @@ func hugeHeader(data []byte) []byte {
 	}
 	panic("no SOF marker")
 }
+
+// TestSameAsJpegscale checks that libjpeg-turbo and the pure-Go decoder
+// give the same samples at full size, byte for byte, on every JPEG of the
+// repository's test data (but the CMYK one, which both hand to jpegscale).
+func TestSameAsJpegscale(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"../testdata/photos/*/*.jpg", refDir + "/pdq-data/*/*.jpg", refDir + "/pdq-data/*/*/*.jpg"} {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 60 {
+		t.Fatalf("%d test JPEGs, want the 63", len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeBytes(data, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		want, err := jpegscale.Decode(bytes.NewReader(data), 1)
+		if err != nil {
+			t.Fatalf("%s: jpegscale: %v", f, err)
+		}
+		var same bool
+		switch g := got.(type) {
+		case *image.RGBA:
+			w, ok := want.(*image.RGBA)
+			same = ok && g.Rect == w.Rect && bytes.Equal(g.Pix, w.Pix)
+		case *image.Gray:
+			w, ok := want.(*image.Gray)
+			same = ok && g.Rect == w.Rect && bytes.Equal(g.Pix, w.Pix)
+		case *image.CMYK:
+			continue
+		}
+		if !same {
+			t.Errorf("%s: libjpeg-turbo's %T differs from jpegscale's %T", f, got, want)
+		}
+	}
+}
