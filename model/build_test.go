@@ -75,6 +75,19 @@ func TestBuildOpenRoundTrip(t *testing.T) {
 	if c.Thresholds() != b.Thresholds {
 		t.Errorf("thresholds %+v, want %+v", c.Thresholds(), b.Thresholds)
 	}
+	cfg := smallConfig()
+	cfg.OffensiveThreshold = 0.5
+	fixed, err := Build(context.Background(), cfg, rows, rows, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixed.Thresholds.Offensive != 0.5 || fixed.Thresholds.Dehumanizing != b.Thresholds.Dehumanizing {
+		t.Errorf("with the offensive threshold fixed at 0.5: thresholds %+v, want 0.5 and dehumanizing %v", fixed.Thresholds, b.Thresholds.Dehumanizing)
+	}
+	cfg.OffensiveThreshold = 1.5
+	if _, err := Build(context.Background(), cfg, rows, rows, io.Discard); err == nil {
+		t.Error("offensive threshold 1.5 accepted")
+	}
 	res, err := c.Classify(context.Background(), []string{"一群蟑螂躲在口罩后面0", "今天天气很好0"})
 	if err != nil {
 		t.Fatal(err)

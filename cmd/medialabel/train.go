@@ -40,6 +40,10 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 				return usageError(err)
 			}
 			cfg.Train.In = cfg.Features.Dim
+			if coldDevInTrain && coldDir != "" && cfg.OffensiveThreshold == 0 {
+				// COLD dev scores are optimistic once it is trained on.
+				cfg.OffensiveThreshold = 0.5
+			}
 			start := time.Now()
 			fmt.Fprintf(g.stderr, "training on %d captions, %d for dev (seed %d, %d buckets, %d hidden)\n",
 				len(train), len(dev), cfg.Train.Seed, cfg.Features.Dim, cfg.Train.Hidden)
@@ -71,6 +75,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.StringVar(&dehumDir, "dehumanization", "corpus/dehumanization", "dehumanization corpus folder (train.jsonl, dev.jsonl); empty to leave it out")
 	f.StringVar(&coldDehum, "cold-dehumanizing", "safe", "how COLD rows count for the dehumanizing output: none (unknown), safe (label 0 rows are negatives), all (every row is a negative)")
 	f.BoolVar(&coldDevInTrain, "cold-dev-in-train", true, "also train on COLD's dev split, as the shipped model was (its dev scores are then optimistic); false to hold it out")
+	f.Float64Var(&cfg.OffensiveThreshold, "offensive-threshold", 0, "offensive threshold to store (0: chosen on dev, or 0.5 with --cold-dev-in-train)")
 	f.IntVar(&repeat, "dehumanization-repeat", 4, "how many times each caption of the dehumanization train split is seen per epoch")
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
