@@ -4,7 +4,10 @@
 // The format is recognised from the bytes (magic numbers), never from a
 // file name. JPEG (baseline, progressive, greyscale, CMYK), PNG (palette,
 // 16-bit, alpha), GIF (first frame), WebP, BMP and TIFF are decoded;
-// anything else is refused with an error wrapping ErrUnsupported.
+// anything else is refused with an error wrapping ErrUnsupported. JPEGs
+// are decoded to the samples libjpeg-turbo gives with its default settings,
+// bit for bit (see DefaultJPEGDecoder), so that PDQ hashes equal the
+// reference's.
 //
 // Before any pixel is decoded, the header is read and the image is refused
 // (ErrTooLarge) if it has more pixels than the Decoder's limit; input is read
