@@ -70,6 +70,15 @@ func main() {
 	distances := flag.Bool("distances", false, "print the PDQ distance of each reduced-scale decode to the full-size one")
 	cli := flag.String("cli", "", "a medialabel binary to measure too (rows cli, cli-fast)")
 	cliTurbo := flag.String("cli-turbo", "", "a medialabel binary built with -tags turbo to measure too (rows cli-turbo, cli-turbo-fast)")
+	var others [][2]string
+	flag.Func("cli-as", "NAME=PATH: another medialabel binary (an older build, say) to measure as row NAME; repeatable", func(v string) error {
+		name, path, ok := strings.Cut(v, "=")
+		if !ok || name == "" || path == "" {
+			return fmt.Errorf("want NAME=PATH")
+		}
+		others = append(others, [2]string{name, path})
+		return nil
+	})
 	flag.Parse()
 	if flag.NArg() == 0 {
 		log.Fatal("usage: speedcheck [-runs N] DIR|FILE...")
@@ -119,6 +128,10 @@ func main() {
 		if clis[n] != nil {
 			names = append(names, n)
 		}
+	}
+	for _, o := range others {
+		clis[o[0]] = []string{o[1]}
+		names = append(names, o[0])
 	}
 	measure(files, *runs, names, clis)
 }
