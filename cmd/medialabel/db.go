@@ -284,7 +284,7 @@ func (ih *imageHasher) entry(ctx context.Context, path string) (medialabel.Entry
 	}
 	e := medialabel.Entry{Hashes: fp.Hashes}
 	if ih.region != nil {
-		for _, r := range regions.Crops(im.Image.Bounds(), regions.DefaultCut) {
+		for _, r := range regions.Bank(im.Image) {
 			rfp, err := ih.region.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
 			if err != nil {
 				return medialabel.Entry{}, 0, fmt.Errorf("region %s: %w", r.Name, err)

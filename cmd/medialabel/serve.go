@@ -324,7 +324,7 @@ func (h *serveHasher) Entry(ctx context.Context, data []byte) (medialabel.Entry,
 	e := medialabel.Entry{Hashes: fp.Hashes}
 	// The PDQ of the picture's centre and one-sided crops, so that a
 	// cropped copy still matches, as `medialabel db add` stores them.
-	for _, r := range regions.Crops(im.Image.Bounds(), regions.DefaultCut) {
+	for _, r := range regions.Bank(im.Image) {
 		rfp, err := p.crop.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
 		if err != nil {
 			return medialabel.Entry{}, fmt.Errorf("region %s: %w", r.Name, err)
