@@ -8,7 +8,7 @@ DB      ?= medialabel.db
 PKGS    := ./...
 
 .PHONY: all build run test test-race accept test-short bench bench-index bench-store \
-	fuzz lint corpus loadtest clean
+	fuzz lint corpus loadtest docs clean
 
 all: build
 
@@ -67,6 +67,10 @@ lint:
 # hand-written batches.
 corpus:
 	$(GO) run ./corpus/internal/gen
+
+# The command reference in docs/cli, generated from the commands' help.
+docs:
+	$(GO) test ./cmd/medialabel -run TestCLIDocs -update
 
 clean:
 	rm -rf bin
