@@ -22,10 +22,11 @@ const (
 	QueryRegions             // and regions of the query (regions.Find)
 	BankCrops                // and crops of the bank picture (regions.Crops)
 	BankRegions              // and regions.Find of the bank picture too
+	QueryCrops               // and crops of the query (regions.Crops), against a sticker in a corner
 	nSteps
 )
 
-var stepNames = [nSteps]string{"plain", "dihedral+mirror", "query regions", "bank crops", "bank regions"}
+var stepNames = [nSteps]string{"plain", "dihedral+mirror", "query regions", "bank crops", "bank regions", "query crops"}
 
 func (s Step) String() string { return stepNames[s] }
 
@@ -52,8 +53,10 @@ type Config struct {
 	Edits []memeedit.Edit
 	// Cuts are the shares of a side the bank crops cut off, one set of
 	// regions.Crops for each.
-	Cuts    []float64
-	Workers int // 0 means runtime.NumCPU()
+	Cuts []float64
+	// QueryCut is the share of a side the query crops cut off.
+	QueryCut float64
+	Workers  int // 0 means runtime.NumCPU()
 }
 
 // A Query is one edited picture with its distance to every bank entry.
@@ -185,6 +188,8 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 				t0 := time.Now()
 				rs := regions.Find(img)
 				t1 := time.Now()
+				nFound := len(rs)
+				rs = append(rs, regions.Crops(img.Bounds(), cfg.QueryCut)...)
 				f, whole, parts, err := h.features(img, rs)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
@@ -194,7 +199,18 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
 				}
 				costs[i] = cost{t1.Sub(t0), whole, parts, mirror}
-				q := Query{Original: j.orig.Name, Edit: j.edit.String(), Family: j.edit.Family, Entry: j.entry, Regions: len(rs)}
+				f.from = make([]Step, len(f.sigs))
+				for k := range f.from {
+					switch {
+					case k == 0:
+						f.from[k] = Plain
+					case k <= nFound:
+						f.from[k] = QueryRegions
+					default:
+						f.from[k] = QueryCrops
+					}
+				}
+				q := Query{Original: j.orig.Name, Edit: j.edit.String(), Family: j.edit.Family, Entry: j.entry, Regions: nFound}
 				q.Dist = make([][nSteps][nScores]uint16, len(entries))
 				for e := range entries {
 					q.Dist[e] = match(&f, &entries[e])
@@ -255,10 +271,7 @@ func match(q, e *features) [nSteps][nScores]uint16 {
 				continue
 			}
 			// The least step at which this pair of hashes is compared.
-			from := e.from[ei]
-			if qi > 0 {
-				from = max(from, QueryRegions)
-			}
+			from := max(e.from[ei], q.from[qi])
 			qs, es := &q.sigs[qi], &e.sigs[ei]
 			var plain, dih [nScores]int
 			for c := range nSignals {

@@ -31,8 +31,7 @@ type sigs struct {
 type features struct {
 	names []string
 	sigs  []sigs
-	// from is, for a bank picture, the first step at which each of its
-	// features is matched against.
+	// from is the first step at which each feature is matched.
 	from []Step
 	// mirror holds, for a query, the signals of the left-right mirror of
 	// the picture and of each region. PDQ's own mirror hash (of its

@@ -166,7 +166,7 @@ func TestFullEvaluation(t *testing.T) {
 	}
 	bank, distractors := Split(origs)
 	t.Logf("%d pictures: %d in the bank, %d distractors", len(origs), len(bank), len(distractors))
-	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cuts: regions.DefaultCuts()}, bank, distractors)
+	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cuts: regions.DefaultCuts(), QueryCut: 0.16}, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}
