@@ -160,7 +160,7 @@ func TestPhotos(t *testing.T) {
 // TestFast checks the fast mode's documented bounds on every JPEG of the
 // test photos and reference files: PDQ and pHash of the reduced-scale
 // decode within FastPDQBound and FastPHashBound bits of the
-// full-resolution ones, the same size reported, and identical hashes when
+// full-resolution ones, the same size reported, and the same PDQ when
 // the picture is too small to reduce.
 func TestFast(t *testing.T) {
 	if testing.Short() {
@@ -222,7 +222,7 @@ func TestFast(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if small {
+			if small && c.sig == medialabel.PDQ {
 				c.bound = 0
 			}
 			maxd[c.sig] = max(maxd[c.sig], d)

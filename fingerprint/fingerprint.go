@@ -50,12 +50,14 @@ type Options struct {
 	// Fast decodes large JPEGs at reduced scale: at the largest of 1/2,
 	// 1/4 and 1/8 of their size that keeps both sides at least
 	// FastMinSide pixels (unless Decoder.JPEGMinSide says otherwise),
-	// which costs a fraction of a full decode. All the pixel signals are
-	// then computed from the reduced picture, so they differ a little
-	// from full-resolution ones: PDQ by at most FastPDQBound bits and
-	// pHash by at most FastPHashBound bits on the repository's 63 test
-	// JPEGs. Other formats, and JPEGs too small to reduce, hash as
-	// without Fast.
+	// which costs a fraction of a full decode. PDQ is computed on the
+	// reduced picture; pHash, dHash and aHash on a copy of it halved by
+	// averaging when both its sides stay at least 256 pixels (their
+	// resize to a few dozen pixels then reads a quarter of the pixels).
+	// The hashes differ a little from full-resolution ones: PDQ by at
+	// most FastPDQBound bits and pHash by at most FastPHashBound bits on
+	// the repository's 63 test JPEGs. PDQ of other formats, and of JPEGs
+	// too small to reduce, is as without Fast.
 	Fast bool
 }
 
@@ -253,6 +255,12 @@ func (h *Hasher) HashImage(ctx context.Context, img image.Image) (medialabel.Fin
 func (h *Hasher) compute(ctx context.Context, fp *medialabel.Fingerprint, img image.Image) error {
 	haveBytes := fp.Format != ""
 	fp.Hashes = make([]medialabel.Hash, 0, len(h.opts.Signals))
+	small := img // for pHash, dHash and aHash
+	if h.opts.Fast && img != nil {
+		if b := img.Bounds(); b.Dx()/2 >= fastHashMinSide && b.Dy()/2 >= fastHashMinSide {
+			small = halve(img)
+		}
+	}
 	for _, s := range h.opts.Signals {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -262,7 +270,7 @@ func (h *Hasher) compute(ctx context.Context, fp *medialabel.Fingerprint, img im
 		case medialabel.PDQ:
 			v = h.computePDQ(fp, img)
 		case medialabel.PHash, medialabel.DHash, medialabel.AHash:
-			x, err := imageHash(s, img)
+			x, err := imageHash(s, small)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s, err)
 			}
@@ -320,3 +328,7 @@ func imageHash(s medialabel.Signal, img image.Image) (uint64, error) {
 	}
 	return ih.GetHash(), nil
 }
+
+// fastHashMinSide is the shortest side the fast mode halves a picture to
+// before goimagehash's hashes (see halve).
+const fastHashMinSide = 256
