@@ -80,6 +80,7 @@ func (s Screenshot) Apply(img, _ image.Image) (image.Image, error) {
 	return out, nil
 }
 
+// String implements Step.
 func (s Screenshot) String() string {
 	return fmt.Sprintf("screenshot(w=%d,dark=%t,header=%s,padding=%t)", s.Width, s.Dark, hexColour(s.Header), s.Padding)
 }

@@ -39,6 +39,7 @@ func (c Caption) Apply(img, _ image.Image) (image.Image, error) {
 	return out, nil
 }
 
+// String implements Step.
 func (c Caption) String() string {
 	pos := "top"
 	if c.Bottom {
@@ -71,6 +72,7 @@ func (o Overlay) Apply(img, _ image.Image) (image.Image, error) {
 	return out, nil
 }
 
+// String implements Step.
 func (o Overlay) String() string {
 	return fmt.Sprintf("overlay(y=%.2f,size=%.2f,blocky=%t)", o.Y, o.Size, o.Blocky)
 }
@@ -94,6 +96,7 @@ func (br Border) Apply(img, _ image.Image) (image.Image, error) {
 	return imaging.Paste(out, img, image.Pt(l, t)), nil
 }
 
+// String implements Step.
 func (br Border) String() string {
 	return fmt.Sprintf("border(t=%.2f,r=%.2f,b=%.2f,l=%.2f,%s)", br.Top, br.Right, br.Bottom, br.Left, hexColour(br.Colour))
 }
@@ -114,6 +117,7 @@ func (j JPEG) Apply(img, _ image.Image) (image.Image, error) {
 	return out, nil
 }
 
+// String implements Step.
 func (j JPEG) String() string { return fmt.Sprintf("jpeg(q=%d)", j.Quality) }
 
 // Resize scales the picture by Scale (0.25 is a quarter of each side).
@@ -127,6 +131,7 @@ func (r Resize) Apply(img, _ image.Image) (image.Image, error) {
 	return imaging.Resize(img, w, h, imaging.Linear), nil
 }
 
+// String implements Step.
 func (r Resize) String() string { return fmt.Sprintf("resize(%.2f)", r.Scale) }
 
 // Mirror flips the picture left to right.
@@ -135,6 +140,7 @@ type Mirror struct{}
 // Apply implements Step.
 func (Mirror) Apply(img, _ image.Image) (image.Image, error) { return imaging.FlipH(img), nil }
 
+// String implements Step.
 func (Mirror) String() string { return "mirror" }
 
 // Rotate turns the picture counter-clockwise by Degrees (90, 180 or 270).
@@ -153,6 +159,7 @@ func (r Rotate) Apply(img, _ image.Image) (image.Image, error) {
 	return nil, fmt.Errorf("rotation by %d degrees: want 90, 180 or 270", r.Degrees)
 }
 
+// String implements Step.
 func (r Rotate) String() string { return fmt.Sprintf("rotate(%d)", r.Degrees) }
 
 // Crop cuts a fraction of the picture's width or height from each side.
@@ -172,6 +179,7 @@ func (c Crop) Apply(img, _ image.Image) (image.Image, error) {
 	return imaging.Crop(img, r), nil
 }
 
+// String implements Step.
 func (c Crop) String() string {
 	return fmt.Sprintf("crop(t=%.2f,r=%.2f,b=%.2f,l=%.2f)", c.Top, c.Right, c.Bottom, c.Left)
 }
@@ -229,6 +237,7 @@ func (j Juxtapose) Apply(img, partner image.Image) (image.Image, error) {
 	return out, nil
 }
 
+// String implements Step.
 func (j Juxtapose) String() string {
 	dir := "side"
 	if j.Stacked {
@@ -243,6 +252,7 @@ type Grey struct{}
 // Apply implements Step.
 func (Grey) Apply(img, _ image.Image) (image.Image, error) { return imaging.Grayscale(img), nil }
 
+// String implements Step.
 func (Grey) String() string { return "grey" }
 
 // Contrast changes the contrast by Percent (-100 to 100).
@@ -253,6 +263,7 @@ func (c Contrast) Apply(img, _ image.Image) (image.Image, error) {
 	return imaging.AdjustContrast(img, c.Percent), nil
 }
 
+// String implements Step.
 func (c Contrast) String() string { return fmt.Sprintf("contrast(%+.0f%%)", c.Percent) }
 
 // Sticker puts a round smiley sticker over one corner of the picture.
@@ -288,6 +299,7 @@ func (s Sticker) Apply(img, _ image.Image) (image.Image, error) {
 	return out, nil
 }
 
+// String implements Step.
 func (s Sticker) String() string {
 	return fmt.Sprintf("sticker(corner=%d,size=%.2f,%s)", s.Corner, s.Size, hexColour(s.Colour))
 }

@@ -28,6 +28,7 @@ const (
 
 var stepNames = [nSteps]string{"plain", "dihedral+mirror", "query regions", "bank crops", "bank regions", "query crops"}
 
+// String names the step.
 func (s Step) String() string { return stepNames[s] }
 
 // Scores: the four signals, then the combination of PDQ and pHash, whose

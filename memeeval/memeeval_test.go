@@ -72,7 +72,7 @@ func TestSmallEvaluation(t *testing.T) {
 	if want := (len(bank) + len(distractors)) * len(fams); len(res.Queries) != want {
 		t.Fatalf("%d queries, want %d", len(res.Queries), want)
 	}
-	th := DefaultThresholds
+	th := DefaultThresholds()
 	prev := -1.0
 	for s := range nSteps {
 		tl := res.Tally(s, 0, th[0])
@@ -136,7 +136,7 @@ func TestPictureGrouping(t *testing.T) {
 // pictures match at the default thresholds of PDQ and pHash. The full
 // evaluation checks every photo and reference image.
 func TestDistinctSkimage(t *testing.T) {
-	d, skipped, err := CheckDistinct(filepath.Join(photosDir, "debian-python3-skimage"), "", DefaultThresholds)
+	d, skipped, err := CheckDistinct(filepath.Join(photosDir, "debian-python3-skimage"), "", DefaultThresholds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestFullEvaluation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	distinct, skipped, err := CheckDistinct(photosDir, pdqDir, DefaultThresholds)
+	distinct, skipped, err := CheckDistinct(photosDir, pdqDir, DefaultThresholds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestFullEvaluation(t *testing.T) {
 	md.WriteString("# Robustness of image matching to meme edits\n\n")
 	md.WriteString("Made by `make eval-images` (`go test ./memeeval -run TestFullEvaluation -full`). Originals: the photos in `testdata/photos` and the PDQ reference images (the bridge photo and the exif-rotn photos each count as one picture), shrunk to at most 1024 pixels a side. Pictures of PDQ quality under 50 or under 64 pixels a side are never banked; the rest alternate between the bank and the distractors. Every picture is edited by every edit (package memeedit); juxtapositions take a distractor as the other picture. Caption text in Chinese is drawn as blocky glyph-like strokes (the Go fonts have no CJK glyphs).\n\n")
 	md.WriteString("![recall against false-match rate per signal](robustness-signals.png)\n\n![PDQ recall against false-match rate, step by step](robustness-steps.png)\n\n")
-	if err := res.WriteMarkdown(&md, DefaultThresholds, distinct); err != nil {
+	if err := res.WriteMarkdown(&md, DefaultThresholds(), distinct); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*docsDir, "robustness.md"), md.Bytes(), 0o644); err != nil {

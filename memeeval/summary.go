@@ -8,7 +8,7 @@ type Thresholds [nScores]int
 // usual 31 of 256 bits; 8 of 64 bits for the 64-bit hashes (about the
 // same share of the bits); 31 for the PDQ or pHash combination, which
 // is PDQ within 31 or pHash within 8.
-var DefaultThresholds = Thresholds{31, 8, 8, 8, 31}
+func DefaultThresholds() Thresholds { return Thresholds{31, 8, 8, 8, 31} }
 
 // A Tally counts matches of one score at one step and threshold.
 type Tally struct {
