@@ -149,9 +149,12 @@ func islowOdd(in1, in3, in5, in7 int32) (tmp0, tmp1, tmp2, tmp3 int32) {
 }
 
 // yccTables are jdcolor.c's YCbCr to RGB tables (build_ycc_rgb_table):
-// 16-bit fixed point, rounded with ONE_HALF.
+// 16-bit fixed point, rounded with ONE_HALF; and limit, its sample
+// range-limit table: limit[(x+256)&1023] is x clipped to [0, 255] for x
+// in [-256, 767].
 type yccTables struct {
 	crR, cbB, crG, cbG [256]int32
+	limit              [1024]uint8
 }
 
 // ycc holds the tables, computed once and never changed.
@@ -166,8 +169,27 @@ var ycc = func() (t yccTables) {
 		t.crG[i] = -fix(0.71414) * x
 		t.cbG[i] = -fix(0.34414)*x + oneHalf
 	}
+	for i := range t.limit {
+		t.limit[i] = clamp255(int32(i - 256))
+	}
 	return t
 }()
+
+// yccRow converts one row of samples to RGBA, as jdcolor.c's
+// ycc_rgb_convert; the slices are the same length, out four times it.
+func yccRow(out, yr, cbr, crr []byte, t *yccTables) {
+	cbr, crr = cbr[:len(yr)], crr[:len(yr)]
+	out = out[:4*len(yr)]
+	for x, y := range yr {
+		Y := int32(y) + 256
+		b, r := cbr[x], crr[x]
+		o := out[4*x : 4*x+4 : 4*x+4]
+		o[0] = t.limit[(Y+t.crR[r])&1023]
+		o[1] = t.limit[(Y+(t.cbG[b]+t.crG[r])>>16)&1023]
+		o[2] = t.limit[(Y+t.cbB[b])&1023]
+		o[3] = 255
+	}
+}
 
 // clamp255 clips x to [0, 255], as libjpeg's sample range-limit table.
 func clamp255(x int32) uint8 {
@@ -326,15 +348,7 @@ func (d *decoder) toRGBA(rgb bool) *image.RGBA {
 			}
 			continue
 		}
-		for x := range W {
-			Y := int32(yr[x])
-			b, r := cbr[x], crr[x]
-			o := out[4*x : 4*x+4 : 4*x+4]
-			o[0] = clamp255(Y + t.crR[r])
-			o[1] = clamp255(Y + (t.cbG[b]+t.crG[r])>>16)
-			o[2] = clamp255(Y + t.cbB[b])
-			o[3] = 255
-		}
+		yccRow(out, yr, cbr, crr, t)
 	}
 	return img
 }
