@@ -8,7 +8,7 @@ DB      ?= medialabel.db
 PKGS    := ./...
 
 .PHONY: all build run test test-race accept test-short bench bench-index bench-store \
-	fuzz lint corpus loadtest docs clean
+	fuzz lint corpus loadtest docs speed test-turbo eval-captions clean
 
 all: build
 
@@ -43,6 +43,25 @@ bench-index:
 	MEDIALABEL_INDEX_SCALE=1000000,10000000 $(GO) test -run '^TestScale$$' -v -timeout 60m ./index/
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./index/
 	MEDIALABEL_MATCHER_STARTUP=10000000 $(GO) test -run '^TestStartup$$' -v -timeout 60m ./matcher/
+
+# Whole-process hashing speed against libjpeg-turbo's djpeg: CPU time,
+# medians of 7 runs, pure Go and libjpeg-turbo, full and fast modes
+# (about 4 min; needs Debian's libjpeg-turbo-progs and libturbojpeg0-dev).
+speed:
+	$(GO) build -o bin/medialabel ./cmd/medialabel
+	$(GO) build -tags turbo -o bin/medialabel-turbo ./cmd/medialabel
+	nice $(GO) run -tags turbo ./pdq/internal/speedcheck -runs 7 -pipelines std,fork,fast512,turbo,turbo512 \
+		-cli bin/medialabel -cli-turbo bin/medialabel-turbo testdata/photos
+
+# The libjpeg-turbo build (-tags turbo; needs Debian's libturbojpeg0-dev).
+test-turbo:
+	$(GO) test -tags turbo ./jpegturbo ./imagefile ./fingerprint
+
+# Every caption metric of the model card: COLD test, the held-out
+# dehumanization split, the evaluation-only sets in ../shared when present,
+# latency.
+eval-captions: build
+	sh model/eval-captions.sh $(BIN)
 
 # Store import and start-up scan.
 bench-store:
