@@ -207,24 +207,52 @@ func (h *Hasher) HashBytes(ctx context.Context, data []byte) (medialabel.Fingerp
 // hashBytes decodes data and computes the signals; the byte hashers have
 // already seen data.
 func (h *Hasher) hashBytes(ctx context.Context, data []byte) (medialabel.Fingerprint, error) {
-	var fp medialabel.Fingerprint
-	var img image.Image
-	if h.pixels {
-		im, err := h.opts.Decoder.DecodeBytes(data)
-		if err != nil {
-			return fp, err
-		}
-		fp.Format, fp.Width, fp.Height, img = im.Format, im.Width, im.Height, im.Image
-	} else {
+	if !h.pixels {
 		// Only byte signals: the header is enough to check the file is an
 		// image and to give its format and size.
 		cfg, err := h.opts.Decoder.DecodeConfig(data)
 		if err != nil {
-			return fp, err
+			return medialabel.Fingerprint{}, err
 		}
-		fp.Format, fp.Width, fp.Height = cfg.Format, cfg.Width, cfg.Height
+		fp := medialabel.Fingerprint{Format: cfg.Format, Width: cfg.Width, Height: cfg.Height}
+		if err := h.compute(ctx, &fp, nil); err != nil {
+			return medialabel.Fingerprint{}, err
+		}
+		return fp, nil
 	}
-	if err := h.compute(ctx, &fp, img); err != nil {
+	im, err := h.opts.Decoder.DecodeBytes(data)
+	if err != nil {
+		return medialabel.Fingerprint{}, err
+	}
+	return h.hashDecoded(ctx, im)
+}
+
+// Decode decodes the image file held in data as the Hasher does (with its
+// limits, its JPEG decoder and, in fast mode, its reduced scale), for
+// HashDecoded.
+func (h *Hasher) Decode(data []byte) (*imagefile.Image, error) {
+	return h.opts.Decoder.DecodeBytes(data)
+}
+
+// HashDecoded fingerprints the image file held in data, which Decode has
+// already turned into im, so that one decode serves both the fingerprint
+// and other uses of the pixels (regions, thumbnails).
+func (h *Hasher) HashDecoded(ctx context.Context, data []byte, im *imagefile.Image) (medialabel.Fingerprint, error) {
+	if err := ctx.Err(); err != nil {
+		return medialabel.Fingerprint{}, err
+	}
+	for _, w := range h.hashers {
+		w.(hash.Hash).Reset()
+		w.Write(data)
+	}
+	return h.hashDecoded(ctx, im)
+}
+
+// hashDecoded computes the signals of im; the byte hashers have already
+// seen its file's bytes.
+func (h *Hasher) hashDecoded(ctx context.Context, im *imagefile.Image) (medialabel.Fingerprint, error) {
+	fp := medialabel.Fingerprint{Format: im.Format, Width: im.Width, Height: im.Height}
+	if err := h.compute(ctx, &fp, im.Image); err != nil {
 		return medialabel.Fingerprint{}, err
 	}
 	return fp, nil

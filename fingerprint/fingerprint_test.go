@@ -380,3 +380,33 @@ func BenchmarkFingerprintJPEG2560(b *testing.B) {
 		})
 	}
 }
+
+// TestHashDecodedSameAsHashBytes checks that fingerprinting from a decode
+// made by the caller gives exactly what HashBytes gives, for every format.
+func TestHashDecodedSameAsHashBytes(t *testing.T) {
+	ctx := context.Background()
+	all := []medialabel.Signal{medialabel.PDQ, medialabel.PHash, medialabel.DHash, medialabel.AHash, medialabel.MD5, medialabel.SHA256}
+	for _, fast := range []bool{false, true} {
+		h, err := fingerprint.New(fingerprint.Options{Signals: all, Dihedral: true, Fast: fast})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range imagetest.Valid() {
+			want, err := h.HashBytes(ctx, f.Data)
+			if err != nil {
+				t.Fatalf("%s: HashBytes: %v", f.Name, err)
+			}
+			im, err := h.Decode(f.Data)
+			if err != nil {
+				t.Fatalf("%s: Decode: %v", f.Name, err)
+			}
+			got, err := h.HashDecoded(ctx, f.Data, im)
+			if err != nil {
+				t.Fatalf("%s: HashDecoded: %v", f.Name, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("fast=%v %s: HashDecoded = %+v, HashBytes = %+v", fast, f.Name, got, want)
+			}
+		}
+	}
+}
