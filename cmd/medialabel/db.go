@@ -2,36 +2,23 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/disintegration/imaging"
 	"github.com/spf13/cobra"
 
 	"github.com/medialabel/medialabel"
-	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/hashdb"
 	"github.com/medialabel/medialabel/hashlist"
 	"github.com/medialabel/medialabel/imagefile"
-	"github.com/medialabel/medialabel/regions"
+	"github.com/medialabel/medialabel/meme"
 )
-
-// thumbnailSide is the longer side of the JPEG thumbnail kept with an
-// entry added from an image.
-const thumbnailSide = 256
-
-// minRegionQuality is the PDQ quality below which a crop's hash is not
-// stored: a flat or featureless crop hashes to a value that would match
-// every other flat picture. 50 is the threshold ThreatExchange recommends.
-const minRegionQuality = 50
 
 func newDBCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -169,12 +156,17 @@ reported and left out; the others are still added (exit status 1).`,
 			var entries []medialabel.Entry
 			failed := 0
 			if len(args) > 0 {
-				ih, err := newImageHasher(sigs, !noRegions)
+				mh, err := meme.New(meme.Options{Signals: sigs, Regions: !noRegions && slices.Contains(sigs, medialabel.PDQ)})
 				if err != nil {
 					return usageError(fmt.Errorf("--signals: %w", err))
 				}
 				for _, path := range args {
-					e, quality, err := ih.entry(ctx, path)
+					data, err := readImageFile(imagefile.Decoder{}, path, nil)
+					var e medialabel.Entry
+					var quality int
+					if err == nil {
+						e, quality, err = mh.Entry(ctx, data)
+					}
 					if err != nil {
 						if ctx.Err() != nil {
 							return ctx.Err()
@@ -183,7 +175,7 @@ reported and left out; the others are still added (exit status 1).`,
 						fmt.Fprintf(g.stderr, "medialabel: %s: %v\n", path, err)
 						continue
 					}
-					if quality >= 0 && quality < minRegionQuality {
+					if quality >= 0 && quality < meme.MinRegionQuality {
 						g.logger.Warn("low PDQ quality: a featureless picture matches too easily", "file", path, "pdq_quality", quality)
 					}
 					e.Label, e.Note, e.Source = base.Label, base.Note, base.Source
@@ -234,80 +226,6 @@ reported and left out; the others are still added (exit status 1).`,
 	f.StringVar(&signals, "signals", "pdq,phash,md5", "signals to compute for each FILE")
 	f.BoolVar(&noRegions, "no-regions", false, "do not store the hashes of crops of each FILE")
 	return cmd
-}
-
-// An imageHasher turns image files into bank entries.
-type imageHasher struct {
-	whole   *fingerprint.Hasher
-	region  *fingerprint.Hasher // nil: no region hashes
-	decoder imagefile.Decoder
-}
-
-func newImageHasher(signals []medialabel.Signal, withRegions bool) (*imageHasher, error) {
-	whole, err := fingerprint.New(fingerprint.Options{Signals: signals})
-	if err != nil {
-		return nil, err
-	}
-	ih := &imageHasher{whole: whole}
-	if withRegions {
-		if ih.region, err = fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}}); err != nil {
-			return nil, err
-		}
-	}
-	return ih, nil
-}
-
-// entry reads and hashes the image at path: its signals, the PDQ hashes
-// of its crops, and a thumbnail. It returns the entry and the picture's PDQ
-// quality (-1 without PDQ).
-func (ih *imageHasher) entry(ctx context.Context, path string) (medialabel.Entry, int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return medialabel.Entry{}, 0, err
-	}
-	data, err := ih.decoder.ReadAll(f, nil)
-	f.Close()
-	if err != nil {
-		return medialabel.Entry{}, 0, err
-	}
-	fp, err := ih.whole.HashBytes(ctx, data)
-	if err != nil {
-		return medialabel.Entry{}, 0, err
-	}
-	im, err := ih.decoder.DecodeBytes(data)
-	if err != nil {
-		return medialabel.Entry{}, 0, err
-	}
-	quality := -1
-	if _, ok := fp.Hash(medialabel.PDQ); ok {
-		quality = fp.PDQQuality
-	}
-	e := medialabel.Entry{Hashes: fp.Hashes}
-	if ih.region != nil {
-		for _, r := range regions.Bank(im.Image) {
-			rfp, err := ih.region.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
-			if err != nil {
-				return medialabel.Entry{}, 0, fmt.Errorf("region %s: %w", r.Name, err)
-			}
-			if h, ok := rfp.Hash(medialabel.PDQ); ok && rfp.PDQQuality >= minRegionQuality {
-				e.Regions = append(e.Regions, medialabel.RegionHash{Region: r.Name, Hash: h})
-			}
-		}
-	}
-	if e.Thumbnail, err = thumbnail(im.Image); err != nil {
-		return medialabel.Entry{}, 0, err
-	}
-	return e, quality, nil
-}
-
-// thumbnail is img scaled to fit thumbnailSide (never enlarged), as JPEG.
-func thumbnail(img image.Image) ([]byte, error) {
-	t := imaging.Fit(img, thumbnailSide, thumbnailSide, imaging.Lanczos)
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, t, &jpeg.Options{Quality: 80}); err != nil {
-		return nil, fmt.Errorf("thumbnail: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 func newDBImportCmd(g *globals) *cobra.Command {

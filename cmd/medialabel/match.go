@@ -9,20 +9,19 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/disintegration/imaging"
 	"github.com/spf13/cobra"
 
 	"github.com/medialabel/medialabel"
-	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/fingerprint/batch"
 	"github.com/medialabel/medialabel/hashdb"
 	"github.com/medialabel/medialabel/hashlist"
 	"github.com/medialabel/medialabel/imagefile"
 	"github.com/medialabel/medialabel/matcher"
-	"github.com/medialabel/medialabel/regions"
+	"github.com/medialabel/medialabel/meme"
 )
 
 // matchFlags are the flags of `medialabel match`.
@@ -140,7 +139,7 @@ func runMatch(ctx context.Context, g *globals, cmd *cobra.Command, f matchFlags,
 	if err != nil {
 		return usageError(err)
 	}
-	if f.dihedral && !contains(signals, medialabel.PDQ) {
+	if f.dihedral && !slices.Contains(signals, medialabel.PDQ) {
 		f.dihedral = false // nothing to rotate
 	}
 	if !strings.Contains(g.db, "://") {
@@ -195,33 +194,34 @@ func runMatch(ctx context.Context, g *globals, cmd *cobra.Command, f matchFlags,
 	return nil
 }
 
-func contains(signals []medialabel.Signal, s medialabel.Signal) bool {
-	for _, x := range signals {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // matchImages hashes the images named by args on f.workers goroutines and
 // emits their matches in input order.
 func matchImages(ctx context.Context, g *globals, m *matcher.Matcher, base matcher.Query, f matchFlags,
 	signals []medialabel.Signal, args []string, emit func(matchRecord) error) error {
-	workers := make([]*queryHasher, f.workers)
+	withRegions := f.regions && slices.Contains(signals, medialabel.PDQ)
+	workers := make([]*meme.Hasher, f.workers)
+	bufs := make([][]byte, f.workers)
 	for i := range workers {
-		qh, err := newQueryHasher(signals, f.dihedral, f.regions)
+		mh, err := meme.New(meme.Options{Signals: signals, Dihedral: f.dihedral, Regions: withRegions})
 		if err != nil {
 			return usageError(err)
 		}
-		workers[i] = qh
+		workers[i] = mh
 	}
 	_, err := batch.Map(ctx, batch.Paths(args, g.stdin), batch.Options{Workers: f.workers},
 		func(ctx context.Context, worker int, path string) ([]medialabel.Match, error) {
-			q, err := workers[worker].query(ctx, path)
+			data, err := readImageFile(imagefile.Decoder{}, path, bufs[worker])
 			if err != nil {
 				return nil, err
 			}
+			if cap(data) <= maxKeptBuffer {
+				bufs[worker] = data
+			}
+			mq, err := workers[worker].Query(ctx, data)
+			if err != nil {
+				return nil, err
+			}
+			q := mq.Query
 			q.Thresholds, q.Banks, q.Exhaustive = base.Thresholds, base.Banks, base.Exhaustive
 			return m.Match(ctx, q)
 		},
@@ -232,66 +232,6 @@ func matchImages(ctx context.Context, g *globals, m *matcher.Matcher, base match
 			return emit(matchRecord{Path: path, Matches: ms})
 		})
 	return err
-}
-
-// A queryHasher turns an image file into a query: its signals, its PDQ
-// rotations and mirrors, and the PDQ hashes of its candidate regions. It
-// is not safe for concurrent use.
-type queryHasher struct {
-	whole   *fingerprint.Hasher
-	region  *fingerprint.Hasher // nil: no regions
-	decoder imagefile.Decoder
-	buf     []byte
-}
-
-func newQueryHasher(signals []medialabel.Signal, dihedral, withRegions bool) (*queryHasher, error) {
-	whole, err := fingerprint.New(fingerprint.Options{Signals: signals, Dihedral: dihedral})
-	if err != nil {
-		return nil, err
-	}
-	qh := &queryHasher{whole: whole}
-	if withRegions && contains(signals, medialabel.PDQ) {
-		if qh.region, err = fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}}); err != nil {
-			return nil, err
-		}
-	}
-	return qh, nil
-}
-
-func (qh *queryHasher) query(ctx context.Context, path string) (matcher.Query, error) {
-	if qh.region == nil {
-		fp, err := qh.whole.HashFile(ctx, path)
-		return matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return matcher.Query{}, err
-	}
-	data, err := qh.decoder.ReadAll(f, qh.buf[:0])
-	f.Close()
-	if err != nil {
-		return matcher.Query{}, err
-	}
-	if cap(data) <= 16<<20 {
-		qh.buf = data
-	}
-	fp, err := qh.whole.HashBytes(ctx, data)
-	if err != nil {
-		return matcher.Query{}, err
-	}
-	q := matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}
-	im, err := qh.decoder.DecodeBytes(data)
-	if err != nil {
-		return matcher.Query{}, err
-	}
-	for _, r := range regions.Find(im.Image) {
-		rfp, err := qh.region.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
-		if err != nil {
-			return matcher.Query{}, fmt.Errorf("region %s: %w", r.Name, err)
-		}
-		q.Regions = append(q.Regions, matcher.Region{Name: r.Name, Hashes: rfp.Hashes})
-	}
-	return q, nil
 }
 
 // matchHashList looks up each record of the hash list at path ("-":

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/md5"
 	"errors"
 	"fmt"
-	"image"
 	"net"
 	"os"
 	"runtime"
@@ -13,17 +11,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/disintegration/imaging"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/medialabel/medialabel"
-	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/hashdb"
 	"github.com/medialabel/medialabel/imagefile"
 	"github.com/medialabel/medialabel/matcher"
-	"github.com/medialabel/medialabel/regions"
+	"github.com/medialabel/medialabel/meme"
 	"github.com/medialabel/medialabel/server"
 )
 
@@ -198,47 +194,27 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// serveHasher is the server's ImageHasher: a pool of fingerprint hashers
-// (each used by one request at a time) over one imagefile decoder.
+// serveHasher is the server's ImageHasher: a pool of meme hashers, each
+// used by one request at a time.
 type serveHasher struct {
-	pool    chan *pooledHasher
-	decoder imagefile.Decoder
-}
-
-type pooledHasher struct {
-	query  *fingerprint.Hasher // pdq (with its rotations and mirrors), phash, md5
-	region *fingerprint.Hasher // the PDQ of a query's regions; nil: none
-	whole  *fingerprint.Hasher // a new bank entry's pdq, phash, md5
-	crop   *fingerprint.Hasher // the PDQ of its crops
+	pool chan *meme.Hasher
 }
 
 func newServeHasher(n int, dec imagefile.Decoder, withRegions bool) (*serveHasher, error) {
-	h := &serveHasher{pool: make(chan *pooledHasher, n), decoder: dec}
+	h := &serveHasher{pool: make(chan *meme.Hasher, n)}
 	for range n {
-		q, err := fingerprint.New(fingerprint.Options{Dihedral: true, Decoder: dec})
+		// pdq (with its rotations and mirrors), phash, md5; the PDQ of
+		// the regions of an upload and of the crops of a new entry.
+		mh, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions, Decoder: dec})
 		if err != nil {
 			return nil, err
 		}
-		whole, err := fingerprint.New(fingerprint.Options{Decoder: dec})
-		if err != nil {
-			return nil, err
-		}
-		crop, err := fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}, Decoder: dec})
-		if err != nil {
-			return nil, err
-		}
-		p := &pooledHasher{query: q, whole: whole, crop: crop}
-		if withRegions {
-			if p.region, err = fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}, Decoder: dec}); err != nil {
-				return nil, err
-			}
-		}
-		h.pool <- p
+		h.pool <- mh
 	}
 	return h, nil
 }
 
-func (h *serveHasher) get(ctx context.Context) (*pooledHasher, error) {
+func (h *serveHasher) get(ctx context.Context) (*meme.Hasher, error) {
 	select {
 	case p := <-h.pool:
 		return p, nil
@@ -257,53 +233,17 @@ func (h *serveHasher) Fingerprint(ctx context.Context, data []byte) (medialabel.
 		return medialabel.Fingerprint{}, nil, err
 	}
 	defer func() { h.pool <- p }()
-	if p.region == nil {
-		fp, err := p.query.HashBytes(ctx, data)
-		return fp, nil, imageError(err)
-	}
-	// One decode serves the whole picture and its regions.
-	im, err := h.decoder.DecodeBytes(data)
+	q, err := p.Query(ctx, data)
 	if err != nil {
 		return medialabel.Fingerprint{}, nil, imageError(err)
 	}
-	fp, err := p.query.HashImage(ctx, im.Image)
-	if err != nil {
-		return fp, nil, imageError(err)
-	}
-	sum := md5.Sum(data)
-	fp.Format, fp.Width, fp.Height = im.Format, im.Width, im.Height
-	fp.Hashes = append(fp.Hashes, medialabel.Hash{Signal: medialabel.MD5, Value: sum[:]})
 	var rs []medialabel.RegionHash
-	for _, r := range findRegions(im.Image) {
-		rfp, err := p.region.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
-		if err != nil {
-			return fp, nil, fmt.Errorf("region %s: %w", r.Name, err)
-		}
-		if rh, ok := rfp.Hash(medialabel.PDQ); ok {
+	for _, r := range q.Query.Regions {
+		for _, rh := range r.Hashes {
 			rs = append(rs, medialabel.RegionHash{Region: r.Name, Hash: rh})
 		}
 	}
-	return fp, rs, nil
-}
-
-// findRegions is regions.Find on a copy of img shrunk (box filter) to
-// regions.MaxSide, with the rectangles mapped back to img. Find analyses
-// such a copy anyway; making it here is several times faster than Find's
-// own shrinking of a large picture, the largest cost of /v1/label.
-func findRegions(img image.Image) []regions.Region {
-	b := img.Bounds()
-	if b.Dx() <= regions.MaxSide && b.Dy() <= regions.MaxSide {
-		return regions.Find(img)
-	}
-	small := imaging.Fit(img, regions.MaxSide, regions.MaxSide, imaging.Box)
-	sb := small.Bounds()
-	rs := regions.Find(small)
-	for i, r := range rs {
-		rs[i].Rect = image.Rect(
-			b.Min.X+r.Rect.Min.X*b.Dx()/sb.Dx(), b.Min.Y+r.Rect.Min.Y*b.Dy()/sb.Dy(),
-			b.Min.X+r.Rect.Max.X*b.Dx()/sb.Dx(), b.Min.Y+r.Rect.Max.Y*b.Dy()/sb.Dy()).Intersect(b)
-	}
-	return rs
+	return q.Fingerprint, rs, nil
 }
 
 // Entry implements server.ImageHasher.
@@ -313,30 +253,8 @@ func (h *serveHasher) Entry(ctx context.Context, data []byte) (medialabel.Entry,
 		return medialabel.Entry{}, err
 	}
 	defer func() { h.pool <- p }()
-	fp, err := p.whole.HashBytes(ctx, data)
-	if err != nil {
-		return medialabel.Entry{}, imageError(err)
-	}
-	im, err := h.decoder.DecodeBytes(data)
-	if err != nil {
-		return medialabel.Entry{}, imageError(err)
-	}
-	e := medialabel.Entry{Hashes: fp.Hashes}
-	// The PDQ of the picture's centre and one-sided crops, so that a
-	// cropped copy still matches, as `medialabel db add` stores them.
-	for _, r := range regions.Bank(im.Image) {
-		rfp, err := p.crop.HashImage(ctx, imaging.Crop(im.Image, r.Rect))
-		if err != nil {
-			return medialabel.Entry{}, fmt.Errorf("region %s: %w", r.Name, err)
-		}
-		if rh, ok := rfp.Hash(medialabel.PDQ); ok {
-			e.Regions = append(e.Regions, medialabel.RegionHash{Region: r.Name, Hash: rh})
-		}
-	}
-	if e.Thumbnail, err = thumbnail(im.Image); err != nil {
-		return medialabel.Entry{}, err
-	}
-	return e, nil
+	e, _, err := p.Entry(ctx, data)
+	return e, imageError(err)
 }
 
 // kindError gives an imagefile error the server's matching kind, keeping

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
-	"image"
-	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -22,7 +20,6 @@ import (
 	"time"
 
 	"github.com/medialabel/medialabel/imagefile"
-	"github.com/medialabel/medialabel/regions"
 	"github.com/medialabel/medialabel/server"
 )
 
@@ -269,43 +266,5 @@ func TestServeHasherErrors(t *testing.T) {
 	e, err := h.Entry(context.Background(), photo)
 	if err != nil || len(e.Regions) == 0 || len(e.Thumbnail) == 0 {
 		t.Errorf("entry: %d regions, %d bytes of thumbnail, %v", len(e.Regions), len(e.Thumbnail), err)
-	}
-}
-
-// TestFindRegions checks that finding regions on a shrunk copy gives the
-// rectangles regions.Find gives on the picture itself, within the shrink
-// factor.
-func TestFindRegions(t *testing.T) {
-	f, err := os.Open("../../testdata/photos/debian-mate-backgrounds/Garden.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	photo, err := jpeg.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A meme: the photo under a white caption bar.
-	pb := photo.Bounds()
-	bar := pb.Dy() / 4
-	meme := image.NewRGBA(image.Rect(0, 0, pb.Dx(), pb.Dy()+bar))
-	draw.Draw(meme, meme.Bounds(), image.White, image.Point{}, draw.Src)
-	draw.Draw(meme, image.Rect(0, bar, pb.Dx(), pb.Dy()+bar), photo, pb.Min, draw.Src)
-
-	want := regions.Find(meme)
-	got := findRegions(meme)
-	if len(want) == 0 {
-		t.Fatal("regions.Find found nothing in a captioned photo")
-	}
-	if len(got) != len(want) {
-		t.Fatalf("findRegions %v, regions.Find %v", got, want)
-	}
-	tol := 2 * max(meme.Bounds().Dx(), meme.Bounds().Dy()) / regions.MaxSide
-	near := func(a, b int) bool { return a-b <= tol && b-a <= tol }
-	for i := range want {
-		g, w := got[i].Rect, want[i].Rect
-		if got[i].Name != want[i].Name || !near(g.Min.X, w.Min.X) || !near(g.Min.Y, w.Min.Y) || !near(g.Max.X, w.Max.X) || !near(g.Max.Y, w.Max.Y) {
-			t.Errorf("region %d: findRegions %v %v, regions.Find %v %v (tolerance %d)", i, got[i].Name, g, want[i].Name, w, tol)
-		}
 	}
 }

@@ -1,0 +1,274 @@
+package meme_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/medialabel/medialabel"
+	"github.com/medialabel/medialabel/fingerprint"
+	"github.com/medialabel/medialabel/matcher"
+	"github.com/medialabel/medialabel/matcher/matchertest"
+	"github.com/medialabel/medialabel/meme"
+	"github.com/medialabel/medialabel/regions"
+)
+
+func readPhoto(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "photos", "debian-python3-skimage", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func decode(t testing.TB, data []byte) image.Image {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// withCaptionBar returns img under a white caption bar a quarter of its
+// height, with dark strokes standing for the text, as JPEG.
+func withCaptionBar(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	b := img.Bounds()
+	bar := b.Dy() / 4
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()+bar))
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	for x := b.Dx() / 10; x < b.Dx()*9/10; x += b.Dx() / 12 {
+		draw.Draw(out, image.Rect(x, bar/3, x+b.Dx()/20, bar*2/3), image.NewUniform(color.Black), image.Point{}, draw.Src)
+	}
+	draw.Draw(out, image.Rect(0, bar, b.Dx(), b.Dy()+bar), img, b.Min, draw.Src)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestQueryFingerprintIsTheFilesFingerprint(t *testing.T) {
+	ctx := context.Background()
+	data := readPhoto(t, "coffee.png")
+	for _, withRegions := range []bool{false, true} {
+		h, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := h.Query(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh, err := fingerprint.New(fingerprint.Options{Dihedral: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fh.HashBytes(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(q.Fingerprint, want) {
+			t.Errorf("regions=%v: Query fingerprint %+v, HashBytes %+v", withRegions, q.Fingerprint, want)
+		}
+		if !reflect.DeepEqual(q.Query.Hashes, want.Hashes) || !reflect.DeepEqual(q.Query.Dihedral, want.Dihedral) {
+			t.Errorf("regions=%v: query hashes differ from the fingerprint's", withRegions)
+		}
+		if !withRegions && len(q.Query.Regions) != 0 {
+			t.Errorf("regions off: got %d query regions", len(q.Query.Regions))
+		}
+	}
+}
+
+func TestEntry(t *testing.T) {
+	ctx := context.Background()
+	h, err := meme.New(meme.Options{Regions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, quality, err := h.Entry(ctx, readPhoto(t, "astronaut.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quality < meme.MinRegionQuality {
+		t.Errorf("quality %d", quality)
+	}
+	if len(e.Hashes) != 3 {
+		t.Errorf("hashes %v, want pdq, phash, md5", e.Hashes)
+	}
+	if len(e.Regions) < 10 {
+		t.Errorf("%d regions, want the crops at three levels at least", len(e.Regions))
+	}
+	for _, r := range e.Regions {
+		if r.Hash.Signal != medialabel.PDQ || r.Region == "" {
+			t.Errorf("region %+v", r)
+		}
+	}
+	th, err := jpeg.DecodeConfig(bytes.NewReader(e.Thumbnail))
+	if err != nil {
+		t.Fatalf("thumbnail: %v", err)
+	}
+	if max(th.Width, th.Height) != meme.ThumbnailSide {
+		t.Errorf("thumbnail %dx%d, want longer side %d", th.Width, th.Height, meme.ThumbnailSide)
+	}
+	// A flat picture keeps no regions: its crops would match any flat picture.
+	flat := image.NewGray(image.Rect(0, 0, 300, 200))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, flat, nil); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err = h.Entry(ctx, buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Regions) != 0 {
+		t.Errorf("flat picture kept %d regions", len(e.Regions))
+	}
+}
+
+func TestRegionsOffWithoutPDQ(t *testing.T) {
+	if _, err := meme.New(meme.Options{Signals: []medialabel.Signal{medialabel.PHash}, Regions: true}); err == nil {
+		t.Error("regions without pdq: no error")
+	}
+}
+
+// TestCaptionedCopyMatchesThroughItsRegion banks a photo, then looks up
+// the same photo under a caption bar: the whole picture is too far off,
+// the region without the bar matches.
+func TestCaptionedCopyMatchesThroughItsRegion(t *testing.T) {
+	ctx := context.Background()
+	h, err := meme.New(meme.Options{Dihedral: true, Regions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := readPhoto(t, "chelsea.png")
+	e, _, err := h.Entry(ctx, orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Label = "test.cat"
+	m, err := matcher.New(ctx, new(matchertest.Store), matcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.AddEntries(ctx, "memes", []medialabel.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	captioned := withCaptionBar(t, decode(t, orig))
+	for _, tc := range []struct {
+		name    string
+		regions bool
+		want    bool
+	}{
+		{"whole picture only", false, false},
+		{"with regions", true, true},
+	} {
+		hq, err := meme.New(meme.Options{Dihedral: true, Regions: tc.regions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := hq.Query(ctx, captioned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := m.Match(ctx, q.Query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, mt := range ms {
+			if mt.Label == "test.cat" && mt.Signal == medialabel.PDQ {
+				found = true
+				if tc.regions && mt.Region == "" {
+					t.Errorf("%s: match %+v does not name the region", tc.name, mt)
+				}
+			}
+		}
+		if found != tc.want {
+			t.Errorf("%s: PDQ match found = %v, want %v (matches %+v)", tc.name, found, tc.want, ms)
+		}
+	}
+}
+
+func BenchmarkQuery(b *testing.B) {
+	ctx := context.Background()
+	data := withCaptionBar(b, decode(b, readPhoto(b, "astronaut.png")))
+	for _, withRegions := range []bool{false, true} {
+		name := "whole"
+		if withRegions {
+			name = "regions"
+		}
+		b.Run(name, func(b *testing.B) {
+			h, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := h.Query(ctx, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEntry(b *testing.B) {
+	ctx := context.Background()
+	data := readPhoto(b, "astronaut.png")
+	h, err := meme.New(meme.Options{Regions: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := h.Entry(ctx, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestFindRegions checks that finding regions on a shrunk copy gives the
+// rectangles regions.Find gives on the picture itself, within the shrink
+// factor.
+func TestFindRegions(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "testdata", "photos", "debian-mate-backgrounds", "Garden.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, err := jpeg.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A meme: the photo under a white caption bar.
+	pb := photo.Bounds()
+	bar := pb.Dy() / 4
+	m := image.NewRGBA(image.Rect(0, 0, pb.Dx(), pb.Dy()+bar))
+	draw.Draw(m, m.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(m, image.Rect(0, bar, pb.Dx(), pb.Dy()+bar), photo, pb.Min, draw.Src)
+
+	want := regions.Find(m)
+	got := meme.FindRegions(m)
+	if len(want) == 0 {
+		t.Fatal("regions.Find found nothing in a captioned photo")
+	}
+	if len(got) != len(want) {
+		t.Fatalf("FindRegions %v, regions.Find %v", got, want)
+	}
+	tol := 2 * max(m.Bounds().Dx(), m.Bounds().Dy()) / regions.MaxSide
+	near := func(a, b int) bool { return a-b <= tol && b-a <= tol }
+	for i := range want {
+		g, w := got[i].Rect, want[i].Rect
+		if got[i].Name != want[i].Name || !near(g.Min.X, w.Min.X) || !near(g.Min.Y, w.Min.Y) || !near(g.Max.X, w.Max.X) || !near(g.Max.Y, w.Max.Y) {
+			t.Errorf("region %d: FindRegions %v %v, regions.Find %v %v (tolerance %d)", i, got[i].Name, g, want[i].Name, w, tol)
+		}
+	}
+}
