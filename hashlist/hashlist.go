@@ -86,6 +86,7 @@ type LineError struct {
 	Err  error // what is wrong with the line
 }
 
+// Error returns the line number and what is wrong with the line.
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 
 // Unwrap returns the error found in the line.

@@ -83,6 +83,8 @@ func (r Report) Quantile(q float64) time.Duration {
 	return r.Latencies[i]
 }
 
+// String summarises the report on one line: requests, throughput, errors
+// by status and latency quantiles.
 func (r Report) String() string {
 	return fmt.Sprintf("%d requests in %v: %.1f req/s, errors %d %v, p50 %v p90 %v p99 %v max %v",
 		r.Requests, r.Elapsed.Round(time.Millisecond), r.Throughput(), r.Errors, r.Statuses,
