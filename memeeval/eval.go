@@ -34,7 +34,8 @@ func (s Step) String() string { return stepNames[s] }
 // Scores: the four signals, then the combination of PDQ and pHash, whose
 // distance between two regions is the smaller of the PDQ distance and the
 // pHash distance scaled by 31/8 (scalePHash), so that at PDQ's threshold
-// of 31 either PDQ within 31 or pHash within 8 finds the match.
+// of 31 either PDQ within 31 or pHash within 8 finds the match; crops of
+// the query count by PDQ alone.
 const (
 	combined = nSignals // index of the combined score
 	nScores  = nSignals + 1
@@ -285,6 +286,11 @@ func match(q, e *features) [nSteps][nScores]uint16 {
 			dih[0] = min(dih[0], distance(0, qs, es, true))
 			plain[combined] = min(plain[0], scalePHash(plain[1]))
 			dih[combined] = min(dih[0], scalePHash(dih[1]))
+			if from == QueryCrops {
+				// Crops of the query are matched by PDQ alone: their
+				// pHash came within 8 bits of other pictures.
+				dih[combined] = dih[0]
+			}
 			for s := from; s < nSteps; s++ {
 				v := dih
 				if s == Plain {
