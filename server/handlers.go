@@ -385,7 +385,8 @@ func (s *Server) classify(c *gin.Context) *apiError {
 	if err := dec.Decode(&req); err != nil {
 		return badRequest("body: " + truncate(err.Error(), 200))
 	}
-	if dec.More() {
+	// Token rather than More: More reports false before a stray '}' or ']'.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("body: data after the JSON object")
 	}
 	var texts []string

@@ -280,6 +280,8 @@ func TestHostile(t *testing.T) {
 	add("classify: unknown field", 400, request{method: "POST", path: "/v1/classify", key: labelKey, contentType: "application/json", body: []byte(`{"txt":"a"}`)})
 	add("classify: invalid UTF-8", 400, request{method: "POST", path: "/v1/classify", key: labelKey, contentType: "application/json", body: []byte("{\"text\":\"\xff\"}")})
 	add("classify: trailing data", 400, request{method: "POST", path: "/v1/classify", key: labelKey, contentType: "application/json", body: []byte(`{"text":"a"} {}`)})
+	add("classify: trailing brace", 400, request{method: "POST", path: "/v1/classify", key: labelKey, contentType: "application/json", body: []byte(`{"text":"a"}}`)})
+	add("classify: trailing bracket", 400, request{method: "POST", path: "/v1/classify", key: labelKey, contentType: "application/json", body: []byte(`{"text":"a"} ]`)})
 	add("classify: 1 MB text", 413, request{method: "POST", path: "/v1/classify", key: labelKey, contentType: "application/json", body: []byte(`{"text":"` + bigCaption + `"}`)})
 	add("add: missing label", 400, post("/v1/banks/b/entries", field("hash", "pdq:"+strings.Repeat("0", 64))))
 	add("add: bad hash", 400, post("/v1/banks/b/entries", field("hash", "pdq:xyz"), field("label", "l")))
