@@ -410,3 +410,38 @@ func TestHashDecodedSameAsHashBytes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRecordJSON checks that UnmarshalJSON turns any input into a record
+// or an error, never a panic, and that a record it accepts writes back to
+// JSON that reads back the same.
+func FuzzRecordJSON(f *testing.F) {
+	f.Add(`{"path":"a.jpg","format":"jpeg","width":3,"height":2,"pdq":"` + strings.Repeat("01", 32) + `","pdq_quality":93,"phash":"ffffffffffffffff"}`)
+	f.Add(`{"path":"a.jpg","pdq_dihedral":{"rotate90":"` + strings.Repeat("03", 32) + `","flipx":"` + strings.Repeat("02", 32) + `"}}`)
+	f.Add(`{"path":"x.jpg","error":"truncated JPEG","pdq":"00"}`)
+	f.Add(`{"md5":"` + strings.Repeat("AB", 16) + `","sha256":null,"pdq_dihedral":null}`)
+	f.Add(`{"pdq":"zz"}`)
+	f.Add(`{"pdq_dihedral":{"spin":"00"}}`)
+	f.Add(`{"width":"wide"}`)
+	f.Add(`[1]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var rec fingerprint.Record
+		if err := json.Unmarshal([]byte(in), &rec); err != nil {
+			return
+		}
+		first, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatalf("marshal %+v: %v", rec, err)
+		}
+		var back fingerprint.Record
+		if err := json.Unmarshal(first, &back); err != nil {
+			t.Fatalf("%s does not read back: %v", first, err)
+		}
+		second, err := json.Marshal(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, second) {
+			t.Errorf("round trip changed the record:\n%s\n%s", first, second)
+		}
+	})
+}
