@@ -40,7 +40,7 @@ func ParseSignal(s string) (Signal, error) {
 			return sig, nil
 		}
 	}
-	return "", fmt.Errorf("unknown signal %q (known: pdq, phash, dhash, ahash, md5, sha256)", s)
+	return "", fmt.Errorf("unknown signal %q (known: pdq, phash, dhash, ahash, md5, sha256)", truncate(s, 40))
 }
 
 // Bits is the length of the signal's value in bits.

@@ -95,10 +95,16 @@ func TestParseHash(t *testing.T) {
 			t.Errorf("ParseHash(%q) = %s, want %s", tt.in, h, tt.want)
 		}
 	}
-	// A long bad input is shortened in the message.
-	_, err := medialabel.ParseHash(strings.Repeat("x", 1000))
-	if err == nil || len(err.Error()) > 300 {
-		t.Errorf("long input: error %d bytes long: %v", len(err.Error()), err)
+	// A long bad input is shortened in the message, whichever part is bad.
+	for _, in := range []string{
+		strings.Repeat("x", 1000),
+		strings.Repeat("x", 1000) + ":" + strings.Repeat("0", 64),
+		"pdq:" + strings.Repeat("0", 1000),
+	} {
+		_, err := medialabel.ParseHash(in)
+		if err == nil || len(err.Error()) > 300 {
+			t.Errorf("long input %.20q…: error %d bytes long: %v", in, len(err.Error()), err)
+		}
 	}
 }
 
