@@ -158,7 +158,7 @@ func (r *Result) split() (easy, hard []string) {
 func (r *Result) Plot(path, title string, series []Series) error {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "false-match rate (% of non-matching pairs, log scale; no false match is drawn at half a pair)"
+	p.X.Label.Text = "false matches, % of pairs (log; none is drawn as half a pair)"
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Label.Text = "recall (%)"
@@ -189,7 +189,7 @@ func (r *Result) Plot(path, title string, series []Series) error {
 	}
 	p.Legend.Top = false
 	p.Legend.Left = false
-	if err := p.Save(8*vg.Inch, 5*vg.Inch, path); err != nil {
+	if err := p.Save(10*vg.Inch, 5*vg.Inch, path); err != nil {
 		return fmt.Errorf("saving plot: %w", err)
 	}
 	return nil
