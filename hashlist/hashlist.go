@@ -149,24 +149,16 @@ func (r *Reader) read() (Record, error) {
 			return Record{}, err
 		}
 		if r.line == 1 {
-			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+			line = bytes.TrimPrefix(line, []byte(bom))
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
 		if r.format == "" {
-			r.format = TE
-			if line[0] == '{' {
-				r.format = JSONL
-			}
+			r.format = formatOf(line)
 		}
-		var rec Record
-		if r.format == JSONL {
-			rec, err = parseJSON(line)
-		} else {
-			rec, err = parseTE(line)
-		}
+		rec, err := parse(line, r.format)
 		if err != nil {
 			return Record{}, &LineError{Line: r.line, Err: err}
 		}
@@ -204,6 +196,42 @@ func (r *Reader) nextLine() ([]byte, error) {
 		}
 		return bytes.TrimSuffix(b, []byte("\n")), nil
 	}
+}
+
+// bom is a UTF-8 byte order mark.
+const bom = "\xef\xbb\xbf"
+
+// ParseLine parses one line of a hash list on its own, in the format its
+// first character tells, as NewReader tells a list's: a JSON object
+// (jsonl), or SIGNAL HEX (te). It returns io.EOF for a blank line or a
+// comment. It serves callers that take each line separately, so that a bad
+// line does not stop the rest; a Reader holds a whole list to one format.
+func ParseLine(line []byte) (Record, error) {
+	if len(line) > MaxLineBytes {
+		return Record{}, fmt.Errorf("line longer than %d bytes", MaxLineBytes)
+	}
+	line = bytes.TrimSpace(bytes.TrimPrefix(line, []byte(bom)))
+	if len(line) == 0 || line[0] == '#' {
+		return Record{}, io.EOF
+	}
+	return parse(line, formatOf(line))
+}
+
+// formatOf tells the format of a list from its first line that is neither
+// blank nor a comment.
+func formatOf(line []byte) Format {
+	if line[0] == '{' {
+		return JSONL
+	}
+	return TE
+}
+
+// parse parses a line that is neither blank nor a comment, in format f.
+func parse(line []byte, f Format) (Record, error) {
+	if f == JSONL {
+		return parseJSON(line)
+	}
+	return parseTE(line)
 }
 
 // parseTE parses "SIGNAL HEX" or "SIGNAL:HEX".

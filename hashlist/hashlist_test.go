@@ -271,3 +271,59 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLine(t *testing.T) {
+	for _, tc := range []struct {
+		line, want, err string
+	}{
+		{"pdq " + pdqHex, "pdq:" + pdqHex, ""},
+		{"\xef\xbb\xbf phash:" + phHex + "\r", "phash:" + phHex, ""},
+		{`{"path":"a.jpg","md5":"` + md5Hex + `"}`, "md5:" + md5Hex, ""},
+		{"", "", "EOF"},
+		{"  # a comment", "", "EOF"},
+		{"pdq 00", "", "want 64 hex characters"},
+		{`{"pdq":"zz"}`, "", "pdq"},
+		{"tmk " + pdqHex, "", `unknown signal "tmk"`},
+		{"pdq " + strings.Repeat("0", MaxLineBytes), "", "line longer than"},
+	} {
+		rec, err := ParseLine([]byte(tc.line))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseLine(%.40q): %v, want an error with %q", tc.line, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || len(rec.Hashes) != 1 || rec.Hashes[0].String() != tc.want {
+			t.Errorf("ParseLine(%.40q) = %+v, %v; want %s", tc.line, rec, err, tc.want)
+		}
+	}
+}
+
+// FuzzParseLine checks that ParseLine reads a line as a Reader reads a
+// list of that one line.
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{
+		"pdq " + pdqHex, "md5\t" + md5Hex, "# c", "", "{", `{"path":"x","error":"bad"}`,
+		`{"label":"l","md5":"` + md5Hex + `","regions":[{"region":"c","hash":"pdq:` + pdqHex + `"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if bytes.ContainsAny(line, "\n") {
+			return
+		}
+		got, err := ParseLine(line)
+		want, werr := NewReader(bytes.NewReader(line)).Read()
+		var le *LineError
+		if errors.As(werr, &le) {
+			werr = le.Err
+		}
+		if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+			t.Fatalf("ParseLine: %v; Reader: %v", err, werr)
+		}
+		want.Line = 0
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("ParseLine: %+v; Reader: %+v", got, want)
+		}
+	})
+}

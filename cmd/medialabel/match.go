@@ -267,15 +267,11 @@ func matchHashList(ctx context.Context, g *globals, m *matcher.Matcher, base mat
 			}
 			continue
 		}
-		rec, perr := hashlist.NewReader(strings.NewReader(line)).Read()
+		rec, perr := hashlist.ParseLine([]byte(line))
 		if errors.Is(perr, io.EOF) {
 			continue // blank line or comment
 		}
 		if perr != nil {
-			var le *hashlist.LineError
-			if errors.As(perr, &le) {
-				perr = le.Err
-			}
 			if err := emit(matchRecord{Line: n, Error: perr.Error()}); err != nil {
 				return err
 			}
