@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"image/jpeg"
 	"os"
@@ -15,8 +14,6 @@ import (
 	"github.com/medialabel/medialabel/hashdb"
 	"github.com/medialabel/medialabel/regions"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // Test images in the repository: a photo (BSD, scikit-image) and a
 // featureless picture from the PDQ reference data (BSD), whose crops are
@@ -68,28 +65,6 @@ func normalise(s string) string {
 	return createdRE.ReplaceAllString(s, `"created":"TIME"`)
 }
 
-// golden compares got with testdata/db/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "db", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n%s\nwant:\n%s", name, path, got, want)
-	}
-}
-
 func TestDBAddListExportRm(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ml.db")
 	out := dbMustRun(t, path, "", "db", "add", "--bank", "hk2019", "--label", "hk2019.cockroach", "--note", "seen on a forum",
@@ -106,13 +81,13 @@ func TestDBAddListExportRm(t *testing.T) {
 	}
 	imageIDs := strings.Fields(out)
 
-	golden(t, "banks.txt", dbMustRun(t, path, "", "db", "banks"))
-	golden(t, "banks.jsonl", dbMustRun(t, path, "", "db", "banks", "--format", "jsonl"))
+	checkGolden(t, dbGolden, "banks.txt", dbMustRun(t, path, "", "db", "banks"))
+	checkGolden(t, dbGolden, "banks.jsonl", dbMustRun(t, path, "", "db", "banks", "--format", "jsonl"))
 	list := dbMustRun(t, path, "", "db", "list", "--bank", "hk2019")
-	golden(t, "list.jsonl", normalise(list))
-	golden(t, "export.te", dbMustRun(t, path, "", "db", "export", "--bank", "hk2019", "--format", "te"))
+	checkGolden(t, dbGolden, "list.jsonl", normalise(list))
+	checkGolden(t, dbGolden, "export.te", dbMustRun(t, path, "", "db", "export", "--bank", "hk2019", "--format", "te"))
 	export := dbMustRun(t, path, "", "db", "export", "--bank", "hk2019", "--format", "jsonl")
-	golden(t, "export.jsonl", export)
+	checkGolden(t, dbGolden, "export.jsonl", export)
 
 	// The entries from images carry crop hashes (centre and four sides at
 	// each crop level, then any regions found) and a thumbnail of at
@@ -176,8 +151,8 @@ func TestDBImport(t *testing.T) {
 	dbMustRun(t, path, "", "db", "import", "--bank", "te", file)
 	dbMustRun(t, path, "", "db", "import", "--bank", "te", "--label", "te.labelled", file)
 	dbMustRun(t, path, jsonl, "db", "import", "--bank", "json", "-")
-	golden(t, "import-te.jsonl", normalise(dbMustRun(t, path, "", "db", "list", "--bank", "te")))
-	golden(t, "import-json.jsonl", normalise(dbMustRun(t, path, "", "db", "list", "--bank", "json")))
+	checkGolden(t, dbGolden, "import-te.jsonl", normalise(dbMustRun(t, path, "", "db", "list", "--bank", "te")))
+	checkGolden(t, dbGolden, "import-json.jsonl", normalise(dbMustRun(t, path, "", "db", "list", "--bank", "json")))
 	before := dbMustRun(t, path, "", "db", "banks")
 
 	// Each bad list is rejected whole, with its line, and changes nothing.

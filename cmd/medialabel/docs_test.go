@@ -24,7 +24,7 @@ func TestCLIDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join("..", "..", "docs", "cli")
-	if updateGolden() {
+	if *update {
 		if err := os.RemoveAll(dir); err != nil {
 			t.Fatal(err)
 		}

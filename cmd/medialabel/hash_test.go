@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,19 +19,6 @@ import (
 	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/imagefile/imagetest"
 )
-
-func init() {
-	// -update rewrites golden files; other tests of this package may
-	// define the same flag, so define it only once.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // runHashCmd runs the command line in-process and returns its exit status
 // and output.
@@ -50,28 +36,6 @@ func writeFiles(t testing.TB, dir string, files []imagetest.File) {
 		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// checkGolden compares got with the golden file dir/name, rewriting it
-// with -update.
-func checkGolden(t *testing.T, dir, name, got string) {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if updateGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/medialabel -run TestHash -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\n got:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 
