@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -144,13 +143,9 @@ reported and left out; the others are still added (exit status 1).`,
 				}
 				bare = append(bare, h)
 			}
-			var sigs []medialabel.Signal
-			for _, s := range strings.Split(signals, ",") {
-				sig, err := medialabel.ParseSignal(s)
-				if err != nil {
-					return usageError(fmt.Errorf("--signals: %w", err))
-				}
-				sigs = append(sigs, sig)
+			sigs, err := parseSignals(signals)
+			if err != nil {
+				return usageError(err)
 			}
 			base := medialabel.Entry{Label: label, Note: note, Source: source}
 			var entries []medialabel.Entry

@@ -196,6 +196,7 @@ func TestDBUsage(t *testing.T) {
 		{"bad bank", []string{"db", "add", "--bank", "a/b", "--label", "l", "--hash", "pdq:" + dbPDQ}, exitUsage, "--bank: invalid bank name \"a/b\""},
 		{"bad hash", []string{"db", "add", "--bank", "b", "--label", "l", "--hash", "pdq:abc"}, exitUsage, "--hash: pdq hash \"abc\": want 64 hex characters"},
 		{"bad signal", []string{"db", "add", "--bank", "b", "--label", "l", "--signals", "pdq,tmk", "x.jpg"}, exitUsage, "--signals: unknown signal \"tmk\""},
+		{"signal twice", []string{"db", "add", "--bank", "b", "--label", "l", "--signals", "pdq,md5,pdq", "x.jpg"}, exitUsage, "--signals: pdq given twice"},
 		{"bad export format", []string{"db", "export", "--bank", "b", "--format", "csv"}, exitUsage, "--format: unknown hash-list format \"csv\""},
 		{"bad banks format", []string{"db", "banks", "--format", "csv"}, exitUsage, "--format \"csv\""},
 		{"import without file", []string{"db", "import", "--bank", "b"}, exitUsage, "accepts 1 arg"},
