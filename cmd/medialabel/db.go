@@ -155,29 +155,8 @@ reported and left out; the others are still added (exit status 1).`,
 				if err != nil {
 					return usageError(fmt.Errorf("--signals: %w", err))
 				}
-				for _, path := range args {
-					data, err := readImageFile(imagefile.Decoder{}, path, nil)
-					var e medialabel.Entry
-					var quality int
-					if err == nil {
-						e, quality, err = mh.Entry(ctx, data)
-					}
-					if err != nil {
-						if ctx.Err() != nil {
-							return ctx.Err()
-						}
-						failed++
-						fmt.Fprintf(g.stderr, "medialabel: %s: %v\n", path, err)
-						continue
-					}
-					if quality >= 0 && quality < meme.MinRegionQuality {
-						g.logger.Warn("low PDQ quality: a featureless picture matches too easily", "file", path, "pdq_quality", quality)
-					}
-					e.Label, e.Note, e.Source = base.Label, base.Note, base.Source
-					if e.Source == "" {
-						e.Source = path
-					}
-					entries = append(entries, e)
+				if entries, failed, err = fileEntries(ctx, g, mh, base, args); err != nil {
+					return err
 				}
 			}
 			if len(bare) > 0 {
@@ -221,6 +200,38 @@ reported and left out; the others are still added (exit status 1).`,
 	f.StringVar(&signals, "signals", "pdq,phash,md5", "signals to compute for each FILE")
 	f.BoolVar(&noRegions, "no-regions", false, "do not store the hashes of crops of each FILE")
 	return cmd
+}
+
+// fileEntries hashes each file into an entry with base's label, note and
+// source (the file's path when base has none). A file that cannot be
+// hashed is reported on stderr and counted in failed; err is set only when
+// ctx is done.
+func fileEntries(ctx context.Context, g *globals, mh *meme.Hasher, base medialabel.Entry, paths []string) (entries []medialabel.Entry, failed int, err error) {
+	for _, path := range paths {
+		data, err := readImageFile(imagefile.Decoder{}, path, nil)
+		var e medialabel.Entry
+		var quality int
+		if err == nil {
+			e, quality, err = mh.Entry(ctx, data)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, failed, ctx.Err()
+			}
+			failed++
+			fmt.Fprintf(g.stderr, "medialabel: %s: %v\n", path, err)
+			continue
+		}
+		if quality >= 0 && quality < meme.MinRegionQuality {
+			g.logger.Warn("low PDQ quality: a featureless picture matches too easily", "file", path, "pdq_quality", quality)
+		}
+		e.Label, e.Note, e.Source = base.Label, base.Note, base.Source
+		if e.Source == "" {
+			e.Source = path
+		}
+		entries = append(entries, e)
+	}
+	return entries, failed, nil
 }
 
 func newDBImportCmd(g *globals) *cobra.Command {
