@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 
@@ -27,8 +28,15 @@ func readImageFile(dec imagefile.Decoder, path string, buf []byte) ([]byte, erro
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a directory", path)
 	}
-	if st.Mode().IsRegular() && st.Size() > dec.Limit() {
-		return nil, &imagefile.Error{Kind: imagefile.ErrTooLarge, Detail: fmt.Sprintf("%d bytes, limit %d", st.Size(), dec.Limit())}
+	if st.Mode().IsRegular() {
+		if st.Size() > dec.Limit() {
+			return nil, &imagefile.Error{Kind: imagefile.ErrTooLarge, Detail: fmt.Sprintf("%d bytes, limit %d", st.Size(), dec.Limit())}
+		}
+		// Room for the whole file and the read that finds its end, so
+		// that reading does not grow (and copy) the buffer.
+		if need := int(st.Size()) + bytes.MinRead; cap(buf) < need {
+			buf = make([]byte, 0, need)
+		}
 	}
 	return dec.ReadAll(f, buf[:0])
 }
