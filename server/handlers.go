@@ -500,6 +500,11 @@ func (s *Server) listEntries(c *gin.Context) *apiError {
 	if err != nil && !errors.Is(err, errPageFull) {
 		return s.storeError(c, "list entries", err)
 	}
+	if skipping {
+		// An empty page would read as the end of the bank; the entry may
+		// have been deleted since the previous page.
+		return errorf(http.StatusNotFound, probNotFound, fmt.Sprintf("after %q: no such entry in bank %q", truncate(after, 130), bank))
+	}
 	c.JSON(http.StatusOK, resp)
 	return nil
 }

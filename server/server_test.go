@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/draw"
@@ -722,4 +723,62 @@ func FuzzLabel(f *testing.F) {
 func boundaryOf(body []byte) string {
 	line, _, _ := bytes.Cut(body, []byte("\r\n"))
 	return string(bytes.TrimPrefix(line, []byte("--")))
+}
+
+// TestListEntriesPages walks a bank's entries page by page with limit and
+// after, and checks that an after naming no entry is refused rather than
+// answered with an empty, final-looking page.
+func TestListEntriesPages(t *testing.T) {
+	e := newEnv(t, nil)
+	var ids []string
+	for i := range 5 {
+		r := e.post(t, "/v1/banks/pages/entries", adminKey, field("hash", "pdq:"+strings.Repeat(fmt.Sprintf("%02x", i), 32)), field("label", "pages.x"))
+		var ev server.EntryView
+		r.json(t, &ev)
+		if r.status != http.StatusCreated {
+			t.Fatalf("add %d: %d %s", i, r.status, r.body)
+		}
+		ids = append(ids, ev.ID)
+	}
+	var got []string
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		path := "/v1/banks/pages/entries?limit=2"
+		if after != "" {
+			path += "&after=" + after
+		}
+		r := e.do(t, request{method: "GET", path: path, key: labelKey})
+		var er server.EntriesResponse
+		r.json(t, &er)
+		if r.status != http.StatusOK || len(er.Entries) > 2 {
+			t.Fatalf("%s: %d %s", path, r.status, r.body)
+		}
+		for _, en := range er.Entries {
+			got = append(got, en.ID)
+		}
+		if er.Next == "" {
+			break
+		}
+		after = er.Next
+	}
+	if fmt.Sprint(got) != fmt.Sprint(ids) {
+		t.Errorf("pages gave %v, want %v", got, ids)
+	}
+	for _, tc := range []struct {
+		query  string
+		status int
+	}{
+		{"limit=0", http.StatusBadRequest},
+		{"limit=1001", http.StatusBadRequest},
+		{"limit=x", http.StatusBadRequest},
+		{"after=no-such-entry", http.StatusNotFound},
+	} {
+		r := e.do(t, request{method: "GET", path: "/v1/banks/pages/entries?" + tc.query, key: labelKey})
+		if r.status != tc.status || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %s %s, want %d", tc.query, r.status, r.header.Get("Content-Type"), r.body, tc.status)
+		}
+	}
 }
