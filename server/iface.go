@@ -39,7 +39,8 @@ type BankReader interface {
 	// wrapping medialabel.ErrNotFound.
 	Entry(ctx context.Context, bank, id string) (medialabel.Entry, error)
 	// ListEntries calls fn for each entry of bank in creation order;
-	// returning an error from fn stops the walk.
+	// returning an error from fn stops the walk. A bank that does not
+	// exist gives an error wrapping medialabel.ErrNotFound.
 	ListEntries(ctx context.Context, bank string, fn func(medialabel.Entry) error) error
 }
 

@@ -781,4 +781,7 @@ func TestListEntriesPages(t *testing.T) {
 			t.Errorf("%s: %d %s %s, want %d", tc.query, r.status, r.header.Get("Content-Type"), r.body, tc.status)
 		}
 	}
+	if r := e.do(t, request{method: "GET", path: "/v1/banks/nosuch/entries", key: labelKey}); r.status != http.StatusNotFound {
+		t.Errorf("missing bank: %d %s, want 404", r.status, r.body)
+	}
 }

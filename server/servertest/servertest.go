@@ -212,8 +212,12 @@ func (b *Banks) Entry(ctx context.Context, bank, id string) (medialabel.Entry, e
 // ListEntries implements server.BankReader.
 func (b *Banks) ListEntries(ctx context.Context, bank string, fn func(medialabel.Entry) error) error {
 	b.mu.Lock()
-	es := append([]medialabel.Entry(nil), b.banks[bank]...)
+	stored, ok := b.banks[bank]
+	es := append([]medialabel.Entry(nil), stored...)
 	b.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("bank %q: %w", bank, medialabel.ErrNotFound)
+	}
 	for _, e := range es {
 		e.Thumbnail = nil
 		if err := fn(e); err != nil {
