@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,4 +83,45 @@ func TestClassifyUsageErrors(t *testing.T) {
 	if code, _, errs := runCmd(t, "", "classify", "--model", bad, "x"); code != exitUsage || !strings.Contains(errs, "bad.onnx") {
 		t.Errorf("corrupt model: exit %d, stderr %q", code, errs)
 	}
+}
+
+// FuzzReadLine checks readLine, which splits stdin for classify and
+// match --hashes, against strings.Split: every line comes back without its
+// end of line, or flagged as too long, whatever the buffer boundaries.
+func FuzzReadLine(f *testing.F) {
+	for _, s := range []string{"", "a", "a\n", "abc\r\ndef", "\n\n", "0123456789abcdef\nx", "0123456\r\n01234567\r", "\r\r\n"} {
+		f.Add(s, 8)
+	}
+	f.Fuzz(func(t *testing.T, data string, max int) {
+		if max < 0 || max > 64 {
+			return
+		}
+		want := strings.Split(data, "\n")
+		if strings.HasSuffix(data, "\n") || data == "" {
+			want = want[:len(want)-1]
+		}
+		br := bufio.NewReaderSize(strings.NewReader(data), 16)
+		for i := 0; ; i++ {
+			line, tooLong, err := readLine(br, max)
+			if errors.Is(err, io.EOF) {
+				if i != len(want) {
+					t.Fatalf("%d lines, want %d (%q)", i, len(want), want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i >= len(want) {
+				t.Fatalf("line %d %q: more lines than %d", i+1, line, len(want))
+			}
+			w := want[i]
+			if i < len(want)-1 || strings.HasSuffix(data, "\n") {
+				w = strings.TrimSuffix(w, "\r")
+			}
+			if tooLong != (len(w) > max) || (!tooLong && line != w) {
+				t.Fatalf("line %d: %q, too long %v; want %q (max %d)", i+1, line, tooLong, w, max)
+			}
+		}
+	})
 }
