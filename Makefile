@@ -8,7 +8,7 @@ DB      ?= medialabel.db
 PKGS    := ./...
 
 .PHONY: all build run test test-race accept test-short bench bench-index bench-store \
-	fuzz lint corpus loadtest docs speed test-turbo eval-captions clean
+	fuzz lint corpus loadtest docs speed test-turbo eval-captions eval-images clean
 
 all: build
 
@@ -62,6 +62,12 @@ test-turbo:
 # latency.
 eval-captions: build
 	sh model/eval-captions.sh $(BIN)
+
+# The meme robustness harness: every edit family on the photos and PDQ
+# reference pictures, recall and false matches per signal and step, written
+# to docs/robustness.md with its plots (about 12 min).
+eval-images:
+	$(GO) test ./memeeval -run TestFullEvaluation -full -timeout 3h -v
 
 # Store import and start-up scan.
 bench-store:
