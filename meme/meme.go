@@ -1,9 +1,10 @@
 // Package meme prepares pictures for matching against banks of known
 // memes. A meme rarely travels as the original file: it gains a caption
 // bar, a border or an app frame, is set beside another picture, or is
-// cropped. So a query is the fingerprint of the whole picture plus the PDQ
-// hashes of the regions where the original may hide (package regions),
-// and a bank entry keeps, besides its signals, the PDQ hashes of crops of
+// cropped or mirrored. So a query is the fingerprint of the whole picture
+// plus the hashes of its mirror, of the regions where the original may
+// hide (package regions) and of its own crops, and a bank entry keeps,
+// besides its signals, the PDQ and pHash hashes of crops and regions of
 // its picture and a thumbnail for the moderators' page.
 //
 // Everything is computed from one decode of the file.
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"maps"
+	"slices"
 
 	"github.com/disintegration/imaging"
 
@@ -33,15 +36,31 @@ const ThumbnailSide = 256
 // any other flat picture.
 const MinRegionQuality = 50
 
+// QueryCut is the crop level of a query's own crops (regions.Crops): a
+// sticker or logo in a corner or along a side is cut away with it.
+const QueryCut = 0.16
+
+// MirrorRegion is the name of the query region holding the hashes of the
+// picture's left-right mirror.
+const MirrorRegion = "mirror"
+
+// CropPrefix starts the names of a query's own crops ("crop-centre84").
+const CropPrefix = "crop-"
+
 // Options say what a Hasher computes.
 type Options struct {
 	// Signals of the whole picture, in order; empty means
 	// fingerprint.DefaultSignals.
 	Signals []medialabel.Signal
-	// Dihedral adds the PDQ rotations and mirrors of a query.
+	// Dihedral adds the PDQ rotations and mirrors of a query and of its
+	// regions.
 	Dihedral bool
-	// Regions adds the PDQ hashes of a query's regions and of an entry's
-	// crops. It needs PDQ among the signals.
+	// Regions adds to a query the hashes of its mirror, of its regions
+	// and of its crops, and to an entry the hashes of its crops and
+	// regions. Region hashes are PDQ and, when pHash is among the
+	// signals, pHash (never dHash or aHash: they match unrelated
+	// regions); a query's crops have PDQ alone. It needs PDQ among the
+	// signals.
 	Regions bool
 	// Decoder sets the size limits and the JPEG decoder.
 	Decoder imagefile.Decoder
@@ -53,8 +72,11 @@ type Options struct {
 // working buffers and is not safe for concurrent use: use one per
 // goroutine.
 type Hasher struct {
-	whole  *fingerprint.Hasher
-	region *fingerprint.Hasher // nil: no regions
+	whole *fingerprint.Hasher
+	// Region hashers; nil without regions.
+	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions and a query's mirror
+	queryRegion *fingerprint.Hasher // as region, with PDQ rotations if asked for
+	queryCrop   *fingerprint.Hasher // PDQ alone, with rotations if asked for
 }
 
 // New returns a Hasher for opts.
@@ -65,17 +87,26 @@ func New(opts Options) (*Hasher, error) {
 		return nil, err
 	}
 	h := &Hasher{whole: whole}
-	if opts.Regions {
-		hasPDQ := false
-		for _, s := range whole.Signals() {
-			hasPDQ = hasPDQ || s == medialabel.PDQ
-		}
-		if !hasPDQ {
-			return nil, fmt.Errorf("region hashes need the pdq signal")
-		}
-		if h.region, err = fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}}); err != nil {
-			return nil, err
-		}
+	if !opts.Regions {
+		return h, nil
+	}
+	ws := whole.Signals()
+	if !slices.Contains(ws, medialabel.PDQ) {
+		return nil, fmt.Errorf("region hashes need the pdq signal")
+	}
+	sigs := []medialabel.Signal{medialabel.PDQ}
+	if slices.Contains(ws, medialabel.PHash) {
+		sigs = append(sigs, medialabel.PHash)
+	}
+	pdqOnly := []medialabel.Signal{medialabel.PDQ}
+	if h.region, err = fingerprint.New(fingerprint.Options{Signals: sigs}); err != nil {
+		return nil, err
+	}
+	if h.queryRegion, err = fingerprint.New(fingerprint.Options{Signals: sigs, Dihedral: opts.Dihedral}); err != nil {
+		return nil, err
+	}
+	if h.queryCrop, err = fingerprint.New(fingerprint.Options{Signals: pdqOnly, Dihedral: opts.Dihedral}); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -86,9 +117,17 @@ type Query struct {
 	Query       matcher.Query
 }
 
-// Query fingerprints the image file held in data and finds its candidate
-// regions. The result's Query carries hashes, rotations and regions; the
-// caller adds thresholds and banks.
+// Query fingerprints the image file held in data and, when the Hasher
+// has regions, hashes the picture's left-right mirror for real: PDQ's own
+// mirror hash (Transform FlipY) is computed from the unmirrored picture
+// and is 10 to 18 bits off the mirror's hash. With Dihedral, the mirror's
+// PDQ hash replaces PDQ's FlipY hash in the query (the Fingerprint keeps
+// PDQ's); its other hashes, and without Dihedral its PDQ hash, make the
+// query region MirrorRegion. Query also adds as query regions the regions
+// FindRegions finds, and the crops of regions.Crops at QueryCut (named
+// with CropPrefix, PDQ alone: their pHash matched unrelated pictures).
+// Regions and crops of PDQ quality under MinRegionQuality are left out.
+// The caller adds thresholds and banks.
 func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	if h.region == nil {
 		fp, err := h.whole.HashBytes(ctx, data)
@@ -106,19 +145,51 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		return Query{}, err
 	}
 	q := Query{Fingerprint: fp, Query: matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}}
-	for _, r := range FindRegions(im.Image) {
-		rh, _, err := h.regionPDQ(ctx, im.Image, r)
+	mfp, err := h.region.HashImage(ctx, imaging.FlipH(im.Image))
+	if err != nil {
+		return Query{}, fmt.Errorf("mirror: %w", err)
+	}
+	mirror := matcher.Region{Name: MirrorRegion}
+	for _, mh := range mfp.Hashes {
+		if mh.Signal == medialabel.PDQ && q.Query.Dihedral != nil {
+			// The mirror's own PDQ hash stands for PDQ's, so that a
+			// match through it reports its Transform.
+			dih := maps.Clone(q.Query.Dihedral)
+			dih[medialabel.FlipY] = mh
+			q.Query.Dihedral = dih
+			continue
+		}
+		mirror.Hashes = append(mirror.Hashes, mh)
+	}
+	q.Query.Regions = append(q.Query.Regions, mirror)
+	add := func(hr *fingerprint.Hasher, r regions.Region) error {
+		rfp, err := hashRegion(ctx, hr, im.Image, r)
 		if err != nil {
+			return err
+		}
+		if rfp.PDQQuality >= MinRegionQuality {
+			q.Query.Regions = append(q.Query.Regions, matcher.Region{Name: r.Name, Hashes: rfp.Hashes, Dihedral: rfp.Dihedral})
+		}
+		return nil
+	}
+	for _, r := range FindRegions(im.Image) {
+		if err := add(h.queryRegion, r); err != nil {
 			return Query{}, err
 		}
-		q.Query.Regions = append(q.Query.Regions, matcher.Region{Name: r.Name, Hashes: []medialabel.Hash{rh}})
+	}
+	for _, r := range regions.Crops(im.Image.Bounds(), QueryCut) {
+		r.Name = CropPrefix + r.Name
+		if err := add(h.queryCrop, r); err != nil {
+			return Query{}, err
+		}
 	}
 	return q, nil
 }
 
 // Entry fingerprints the image file held in data as a new bank entry: its
-// signals, the PDQ hashes of its crops and regions of quality at least
-// MinRegionQuality (when the Hasher has regions), and a thumbnail. It also
+// signals, the region hashes (PDQ, and pHash when among the signals) of
+// its crops and regions (regions.Bank) of PDQ quality at least
+// MinRegionQuality when the Hasher has regions, and a thumbnail. It also
 // returns the picture's PDQ quality (-1 without PDQ). The caller fills in
 // the label, note and source.
 func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int, error) {
@@ -137,11 +208,14 @@ func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int,
 	e := medialabel.Entry{Hashes: fp.Hashes}
 	if h.region != nil {
 		for _, r := range regions.Bank(im.Image) {
-			rh, q, err := h.regionPDQ(ctx, im.Image, r)
+			rfp, err := hashRegion(ctx, h.region, im.Image, r)
 			if err != nil {
 				return medialabel.Entry{}, 0, err
 			}
-			if q >= MinRegionQuality {
+			if rfp.PDQQuality < MinRegionQuality {
+				continue
+			}
+			for _, rh := range rfp.Hashes {
 				e.Regions = append(e.Regions, medialabel.RegionHash{Region: r.Name, Hash: rh})
 			}
 		}
@@ -152,17 +226,16 @@ func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int,
 	return e, quality, nil
 }
 
-// regionPDQ is the PDQ hash and quality of region r of img.
-func (h *Hasher) regionPDQ(ctx context.Context, img image.Image, r regions.Region) (medialabel.Hash, int, error) {
-	fp, err := h.region.HashImage(ctx, imaging.Crop(img, r.Rect))
+// hashRegion is the fingerprint by hr of region r of img.
+func hashRegion(ctx context.Context, hr *fingerprint.Hasher, img image.Image, r regions.Region) (medialabel.Fingerprint, error) {
+	fp, err := hr.HashImage(ctx, imaging.Crop(img, r.Rect))
 	if err != nil {
-		return medialabel.Hash{}, 0, fmt.Errorf("region %s: %w", r.Name, err)
+		return medialabel.Fingerprint{}, fmt.Errorf("region %s: %w", r.Name, err)
 	}
-	ph, ok := fp.Hash(medialabel.PDQ)
-	if !ok {
-		return medialabel.Hash{}, 0, fmt.Errorf("region %s: no PDQ hash", r.Name)
+	if _, ok := fp.Hash(medialabel.PDQ); !ok {
+		return medialabel.Fingerprint{}, fmt.Errorf("region %s: no PDQ hash", r.Name)
 	}
-	return ph, fp.PDQQuality, nil
+	return fp, nil
 }
 
 // FindRegions is regions.Find on a copy of img shrunk with a box filter to

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -80,7 +81,15 @@ func TestQueryFingerprintIsTheFilesFingerprint(t *testing.T) {
 		if !reflect.DeepEqual(q.Fingerprint, want) {
 			t.Errorf("regions=%v: Query fingerprint %+v, HashBytes %+v", withRegions, q.Fingerprint, want)
 		}
-		if !reflect.DeepEqual(q.Query.Hashes, want.Hashes) || !reflect.DeepEqual(q.Query.Dihedral, want.Dihedral) {
+		// With regions, the real mirror's PDQ hash stands for PDQ's FlipY
+		// (TestQueryRegions); the other rotations are PDQ's.
+		dih := maps.Clone(q.Query.Dihedral)
+		wantDih := maps.Clone(want.Dihedral)
+		if withRegions {
+			delete(dih, medialabel.FlipY)
+			delete(wantDih, medialabel.FlipY)
+		}
+		if !reflect.DeepEqual(q.Query.Hashes, want.Hashes) || !reflect.DeepEqual(dih, wantDih) {
 			t.Errorf("regions=%v: query hashes differ from the fingerprint's", withRegions)
 		}
 		if !withRegions && len(q.Query.Regions) != 0 {
@@ -108,9 +117,31 @@ func TestEntry(t *testing.T) {
 	if len(e.Regions) < 10 {
 		t.Errorf("%d regions, want the crops at three levels at least", len(e.Regions))
 	}
-	for _, r := range e.Regions {
-		if r.Hash.Signal != medialabel.PDQ || r.Region == "" {
-			t.Errorf("region %+v", r)
+	// Each region has a PDQ and a pHash hash, in that order.
+	if len(e.Regions)%2 != 0 {
+		t.Fatalf("%d region hashes, want two per region", len(e.Regions))
+	}
+	for i := 0; i < len(e.Regions); i += 2 {
+		p, ph := e.Regions[i], e.Regions[i+1]
+		if p.Region == "" || p.Region != ph.Region || p.Hash.Signal != medialabel.PDQ || ph.Hash.Signal != medialabel.PHash {
+			t.Errorf("region hashes %+v, %+v: want pdq and phash of one named region", p, ph)
+		}
+	}
+	// Without pHash among the signals, regions have PDQ alone.
+	hp, err := meme.New(meme.Options{Signals: []medialabel.Signal{medialabel.PDQ, medialabel.DHash}, Regions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, _, err := hp.Entry(ctx, readPhoto(t, "astronaut.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ep.Regions) != len(e.Regions)/2 {
+		t.Errorf("pdq and dhash: %d region hashes, want %d", len(ep.Regions), len(e.Regions)/2)
+	}
+	for _, r := range ep.Regions {
+		if r.Hash.Signal != medialabel.PDQ {
+			t.Errorf("pdq and dhash: region %+v, want pdq alone", r)
 		}
 	}
 	th, err := jpeg.DecodeConfig(bytes.NewReader(e.Thumbnail))
