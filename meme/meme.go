@@ -228,7 +228,15 @@ func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int,
 
 // hashRegion is the fingerprint by hr of region r of img.
 func hashRegion(ctx context.Context, hr *fingerprint.Hasher, img image.Image, r regions.Region) (medialabel.Fingerprint, error) {
-	fp, err := hr.HashImage(ctx, imaging.Crop(img, r.Rect))
+	var sub image.Image
+	if si, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		sub = si.SubImage(r.Rect) // no copy
+	} else {
+		sub = imaging.Crop(img, r.Rect)
+	}
+	fp, err := hr.HashImage(ctx, sub)
 	if err != nil {
 		return medialabel.Fingerprint{}, fmt.Errorf("region %s: %w", r.Name, err)
 	}
