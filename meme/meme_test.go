@@ -230,6 +230,8 @@ func TestCaptionedCopyMatchesThroughItsRegion(t *testing.T) {
 	}
 }
 
+// BenchmarkQuery looks up a captioned photo with the whole picture only
+// and with the mirror, regions and crops.
 func BenchmarkQuery(b *testing.B) {
 	ctx := context.Background()
 	data := withCaptionBar(b, decode(b, readPhoto(b, "astronaut.png")))
@@ -252,17 +254,30 @@ func BenchmarkQuery(b *testing.B) {
 	}
 }
 
+// BenchmarkEntry makes a bank entry with the default signals (regions
+// hashed with PDQ and pHash) and with PDQ and MD5 alone (regions hashed
+// with PDQ alone): the difference is the cost of the regions' pHash.
 func BenchmarkEntry(b *testing.B) {
 	ctx := context.Background()
 	data := readPhoto(b, "astronaut.png")
-	h, err := meme.New(meme.Options{Regions: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if _, _, err := h.Entry(ctx, data); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name    string
+		signals []medialabel.Signal
+	}{
+		{"default", nil},
+		{"pdq-md5", []medialabel.Signal{medialabel.PDQ, medialabel.MD5}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			h, err := meme.New(meme.Options{Signals: bc.signals, Regions: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, _, err := h.Entry(ctx, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
