@@ -58,8 +58,10 @@ const (
 	FlipMinus1 Transform = "flipminus1"
 )
 
-// Transforms lists the eight dihedral transforms, Original first.
-var Transforms = []Transform{Original, Rotate90, Rotate180, Rotate270, FlipX, FlipY, FlipPlus1, FlipMinus1}
+// AllTransforms lists the eight dihedral transforms, Original first.
+func AllTransforms() []Transform {
+	return []Transform{Original, Rotate90, Rotate180, Rotate270, FlipX, FlipY, FlipPlus1, FlipMinus1}
+}
 
 // A Match is a bank entry found near a query.
 type Match struct {

@@ -25,8 +25,8 @@ const (
 	SHA256 Signal = "sha256" // SHA-256 of the file's bytes
 )
 
-// Signals lists every known signal in a stable order.
-var Signals = []Signal{PDQ, PHash, DHash, AHash, MD5, SHA256}
+// AllSignals lists every known signal in a stable order.
+func AllSignals() []Signal { return []Signal{PDQ, PHash, DHash, AHash, MD5, SHA256} }
 
 // ParseSignal returns the signal named s. Case and surrounding space are
 // ignored; ThreatExchange names such as "HASH_PDQ" and "pdq_hash" are
@@ -35,7 +35,7 @@ func ParseSignal(s string) (Signal, error) {
 	n := strings.ToLower(strings.TrimSpace(s))
 	n = strings.TrimPrefix(n, "hash_")
 	n = strings.TrimSuffix(n, "_hash")
-	for _, sig := range Signals {
+	for _, sig := range AllSignals() {
 		if n == string(sig) {
 			return sig, nil
 		}

@@ -44,10 +44,10 @@ func TestSignalBits(t *testing.T) {
 		medialabel.PDQ: {256, true}, medialabel.PHash: {64, true}, medialabel.DHash: {64, true},
 		medialabel.AHash: {64, true}, medialabel.MD5: {128, false}, medialabel.SHA256: {256, false},
 	}
-	if len(medialabel.Signals) != len(want) {
-		t.Fatalf("%d signals, want %d", len(medialabel.Signals), len(want))
+	if len(medialabel.AllSignals()) != len(want) {
+		t.Fatalf("%d signals, want %d", len(medialabel.AllSignals()), len(want))
 	}
-	for _, s := range medialabel.Signals {
+	for _, s := range medialabel.AllSignals() {
 		w := want[s]
 		if s.Bits() != w.bits || s.Perceptual() != w.perceptual {
 			t.Errorf("%s: Bits %d Perceptual %v, want %d %v", s, s.Bits(), s.Perceptual(), w.bits, w.perceptual)

@@ -327,8 +327,8 @@ func (h *Hasher) computePDQ(fp *medialabel.Fingerprint, img image.Image) []byte 
 	}
 	dih, q := h.pdq.HashImageDihedral(img)
 	fp.PDQQuality = q
-	fp.Dihedral = make(map[medialabel.Transform]medialabel.Hash, len(medialabel.Transforms)-1)
-	for i, t := range medialabel.Transforms {
+	fp.Dihedral = make(map[medialabel.Transform]medialabel.Hash, len(medialabel.AllTransforms())-1)
+	for i, t := range medialabel.AllTransforms() {
 		if t == medialabel.Original {
 			continue
 		}

@@ -193,7 +193,7 @@ func TestDihedral(t *testing.T) {
 		if len(fp.Dihedral) != 7 {
 			t.Fatalf("%d dihedral hashes, want 7", len(fp.Dihedral))
 		}
-		for _, tr := range medialabel.Transforms[1:] {
+		for _, tr := range medialabel.AllTransforms()[1:] {
 			want, err := pdq.ParseHash(row[string(tr)])
 			if err != nil {
 				t.Fatal(err)

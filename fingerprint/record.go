@@ -81,7 +81,7 @@ func (r Record) AppendJSON(b []byte) []byte {
 		field("pdq_dihedral")
 		b = append(b, '{')
 		n := 0
-		for _, t := range medialabel.Transforms {
+		for _, t := range medialabel.AllTransforms() {
 			h, ok := fp.Dihedral[t]
 			if !ok || t == medialabel.Original {
 				continue
@@ -169,7 +169,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		rec.Fingerprint.Dihedral = make(map[medialabel.Transform]medialabel.Hash, len(dih))
 	next:
 		for k, hx := range dih {
-			for _, t := range medialabel.Transforms[1:] {
+			for _, t := range medialabel.AllTransforms()[1:] {
 				if string(t) == k {
 					h, e := medialabel.ParseHex(medialabel.PDQ, hx)
 					if e != nil {

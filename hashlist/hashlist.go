@@ -382,7 +382,7 @@ func parseJSON(line []byte) (Record, error) {
 }
 
 func parseTransform(s string) (medialabel.Transform, bool) {
-	for _, t := range medialabel.Transforms[1:] {
+	for _, t := range medialabel.AllTransforms()[1:] {
 		if string(t) == s {
 			return t, true
 		}

@@ -138,7 +138,7 @@ func appendJSON(b []byte, rec Record) ([]byte, error) {
 		key("pdq_dihedral")
 		b = append(b, '{')
 		n := 0
-		for _, t := range medialabel.Transforms[1:] {
+		for _, t := range medialabel.AllTransforms()[1:] {
 			h, ok := rec.Dihedral[t]
 			if !ok {
 				continue

@@ -125,7 +125,7 @@ func New(ctx context.Context, store medialabel.BankStore, opts Options) (*Matche
 		cache:      newEntryCache(cmp.Or(opts.CacheSize, 4096)),
 		regionTags: map[string]uint16{"": 0},
 	}
-	for _, sig := range medialabel.Signals {
+	for _, sig := range medialabel.AllSignals() {
 		m.thresholds[sig] = DefaultThreshold(sig)
 	}
 	for sig, t := range opts.Thresholds {
@@ -181,7 +181,7 @@ func (m *Matcher) load(ctx context.Context, store medialabel.BankStore) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	for _, sig := range medialabel.Signals {
+	for _, sig := range medialabel.AllSignals() {
 		b := loaders[0].builders[sig]
 		for _, l := range loaders[1:] {
 			if err := b.Append(l.builders[sig]); err != nil {
@@ -206,7 +206,7 @@ type loader struct {
 
 func newLoader(regions *regionTable) (*loader, error) {
 	l := &loader{builders: make(map[medialabel.Signal]*index.Builder), regions: regions}
-	for _, sig := range medialabel.Signals {
+	for _, sig := range medialabel.AllSignals() {
 		o, _ := indexOptions(sig)
 		b, err := index.NewBuilder(o)
 		if err != nil {
@@ -364,7 +364,7 @@ func (m *Matcher) Match(ctx context.Context, q Query) ([]medialabel.Match, error
 				c.region = regionName(part.Name, names[r.Tag])
 				c.rank = 2*r.Query + min(pi, 1)
 				if r.Tag != 0 {
-					c.rank += 2 * len(medialabel.Transforms)
+					c.rank += 2 * len(medialabel.AllTransforms())
 				}
 				k := entrySignal{c.key, c.signal}
 				if old, ok := best[k]; !ok || c.distance < old.distance || c.distance == old.distance && c.rank < old.rank {
@@ -389,7 +389,7 @@ func regionName(query, entry string) string {
 }
 
 // variants returns the vectors to look h up with: h itself and, for PDQ,
-// its dihedral variants in the order of medialabel.Transforms, with the
+// its dihedral variants in the order of medialabel.AllTransforms(), with the
 // transform of each.
 func variants(h medialabel.Hash, dihedral map[medialabel.Transform]medialabel.Hash) ([]index.Vec, []medialabel.Transform, error) {
 	v, err := vecOf(h)
@@ -401,7 +401,7 @@ func variants(h medialabel.Hash, dihedral map[medialabel.Transform]medialabel.Ha
 	if h.Signal != medialabel.PDQ {
 		return vecs, transforms, nil
 	}
-	for _, tr := range medialabel.Transforms[1:] {
+	for _, tr := range medialabel.AllTransforms()[1:] {
 		d, ok := dihedral[tr]
 		if !ok {
 			continue
@@ -417,7 +417,7 @@ func variants(h medialabel.Hash, dihedral map[medialabel.Transform]medialabel.Ha
 		transforms = append(transforms, tr)
 	}
 	for tr := range dihedral {
-		if !slices.Contains(medialabel.Transforms[1:], tr) {
+		if !slices.Contains(medialabel.AllTransforms()[1:], tr) {
 			return nil, nil, fmt.Errorf("unknown transform %q", tr)
 		}
 	}
@@ -446,7 +446,7 @@ func (m *Matcher) describe(ctx context.Context, best map[entrySignal]candidate, 
 	return out, nil
 }
 
-func signalOrder(s medialabel.Signal) int { return slices.Index(medialabel.Signals, s) }
+func signalOrder(s medialabel.Signal) int { return slices.Index(medialabel.AllSignals(), s) }
 
 // entry returns the metadata of the entry with key, from the cache or the
 // store. ok is false if the entry no longer exists (deleted after the

@@ -179,7 +179,7 @@ func TestQueryRegions(t *testing.T) {
 			if got := signals(r.Hashes); got != "pdq" {
 				t.Errorf("crop %s has %s, want pdq alone", r.Name, got)
 			}
-			if len(r.Dihedral) != len(medialabel.Transforms)-1 {
+			if len(r.Dihedral) != len(medialabel.AllTransforms())-1 {
 				t.Errorf("crop %s has %d rotations", r.Name, len(r.Dihedral))
 			}
 		default:

@@ -115,7 +115,7 @@ func Distance(a, b Hash) int {
 // Dihedral holds the hashes of the eight rotations and mirror images of a
 // picture, in the reference's order: original, rotate90, rotate180,
 // rotate270, flipx, flipy, flipplus1, flipminus1 (the order of
-// medialabel.Transforms). Element i is the hash the picture would have
+// medialabel.AllTransforms()). Element i is the hash the picture would have
 // after that transform, derived from the one DCT by sign changes and
 // transposition, as the reference does.
 type Dihedral [8]Hash

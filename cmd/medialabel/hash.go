@@ -232,7 +232,7 @@ func newCSVWriter(w io.Writer, signals []medialabel.Signal, dihedral bool) (*csv
 		}
 	}
 	if dihedral {
-		for _, t := range medialabel.Transforms[1:] {
+		for _, t := range medialabel.AllTransforms()[1:] {
 			header = append(header, "pdq_"+string(t))
 		}
 	}
@@ -261,7 +261,7 @@ func (c *csvWriter) write(path string, fp medialabel.Fingerprint, err error) err
 		}
 	}
 	if c.dihedral {
-		for _, t := range medialabel.Transforms[1:] {
+		for _, t := range medialabel.AllTransforms()[1:] {
 			row = append(row, fp.Dihedral[t].Hex())
 		}
 	}
