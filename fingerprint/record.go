@@ -1,9 +1,7 @@
 package fingerprint
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"github.com/medialabel/medialabel"
@@ -25,9 +23,6 @@ type Record struct {
 	// Error is the reason the file failed; when set, Fingerprint is unused.
 	Error string
 }
-
-// jsonOrder is the order of signal fields in a record.
-var jsonOrder = [...]medialabel.Signal{medialabel.PDQ, medialabel.PHash, medialabel.DHash, medialabel.AHash, medialabel.MD5, medialabel.SHA256}
 
 // MarshalJSON writes the record in the interface's field order.
 func (r Record) MarshalJSON() ([]byte, error) {
@@ -66,7 +61,7 @@ func (r Record) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(fp.Width), 10)
 	field("height")
 	b = strconv.AppendInt(b, int64(fp.Height), 10)
-	for _, s := range jsonOrder {
+	for _, s := range medialabel.AllSignals() {
 		h, ok := fp.Hash(s)
 		if !ok {
 			continue
@@ -108,80 +103,4 @@ func appendString(b []byte, s string) []byte {
 		return strconv.AppendQuote(b, s)
 	}
 	return append(b, q...)
-}
-
-// UnmarshalJSON reads a record as MarshalJSON writes it (the jsonl of
-// `medialabel hash`). Signal fields are checked: each must be valid hex of
-// the signal's length. Unknown fields are ignored.
-func (r *Record) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return err
-	}
-	var rec Record
-	var err error
-	str := func(name string) string {
-		var s string
-		if v, ok := raw[name]; ok && err == nil {
-			if e := json.Unmarshal(v, &s); e != nil {
-				err = fmt.Errorf("field %q: %w", name, e)
-			}
-		}
-		return s
-	}
-	num := func(name string) int {
-		var n int
-		if v, ok := raw[name]; ok && err == nil {
-			if e := json.Unmarshal(v, &n); e != nil {
-				err = fmt.Errorf("field %q: %w", name, e)
-			}
-		}
-		return n
-	}
-	rec.Path = str("path")
-	rec.Error = str("error")
-	rec.Fingerprint.Format = str("format")
-	rec.Fingerprint.Width = num("width")
-	rec.Fingerprint.Height = num("height")
-	rec.Fingerprint.PDQQuality = num("pdq_quality")
-	if err != nil {
-		return err
-	}
-	for _, s := range jsonOrder {
-		if _, ok := raw[string(s)]; !ok {
-			continue
-		}
-		hx := str(string(s))
-		if err != nil {
-			return err
-		}
-		h, e := medialabel.ParseHex(s, hx)
-		if e != nil {
-			return e
-		}
-		rec.Fingerprint.Hashes = append(rec.Fingerprint.Hashes, h)
-	}
-	if v, ok := raw["pdq_dihedral"]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-		var dih map[string]string
-		if e := json.Unmarshal(v, &dih); e != nil {
-			return fmt.Errorf("field \"pdq_dihedral\": %w", e)
-		}
-		rec.Fingerprint.Dihedral = make(map[medialabel.Transform]medialabel.Hash, len(dih))
-	next:
-		for k, hx := range dih {
-			for _, t := range medialabel.AllTransforms()[1:] {
-				if string(t) == k {
-					h, e := medialabel.ParseHex(medialabel.PDQ, hx)
-					if e != nil {
-						return fmt.Errorf("pdq_dihedral %s: %w", k, e)
-					}
-					rec.Fingerprint.Dihedral[t] = h
-					continue next
-				}
-			}
-			return fmt.Errorf("pdq_dihedral: unknown transform %q", k)
-		}
-	}
-	*r = rec
-	return nil
 }

@@ -76,9 +76,6 @@ func appendHex(b, v []byte) []byte {
 	return b
 }
 
-// jsonOrder is the order of the signal fields in a JSONL record.
-var jsonOrder = [...]medialabel.Signal{medialabel.PDQ, medialabel.PHash, medialabel.DHash, medialabel.AHash, medialabel.MD5, medialabel.SHA256}
-
 // appendJSON appends rec as one JSON object. Hashes of a signal given
 // twice cannot both be written in one object: that is an error.
 func appendJSON(b []byte, rec Record) ([]byte, error) {
@@ -119,7 +116,7 @@ func appendJSON(b []byte, rec Record) ([]byte, error) {
 		}
 		seen[h.Signal] = true
 	}
-	for _, s := range jsonOrder {
+	for _, s := range medialabel.AllSignals() {
 		for _, h := range rec.Hashes {
 			if h.Signal != s {
 				continue
