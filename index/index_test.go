@@ -13,6 +13,10 @@ import (
 	"testing"
 )
 
+// pdqReference holds Meta's PDQ reference data (BSD), shared by the
+// repository's tests.
+const pdqReference = "../testdata/pdq-reference"
+
 func TestVecOf(t *testing.T) {
 	tests := []struct {
 		hex     string
@@ -56,7 +60,7 @@ func TestNewRejectsBadWidth(t *testing.T) {
 
 func readHashes(t testing.TB, name string) []Vec {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
+	f, err := os.Open(filepath.Join(pdqReference, "pdq-data", "reg-test-input", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +93,7 @@ type pair struct{ needle, hay, dist int }
 func TestPDQReferencePairs(t *testing.T) {
 	hay := readHashes(t, "haystack.txt")
 	needles := readHashes(t, "needles.txt")
-	f, err := os.Open("testdata/needles-vs-haystack-pairs-d63.csv")
+	f, err := os.Open(filepath.Join(pdqReference, "expected", "needles-vs-haystack-pairs-d63.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
