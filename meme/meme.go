@@ -124,7 +124,7 @@ type Query struct {
 // PDQ hash replaces PDQ's FlipY hash in the query (the Fingerprint keeps
 // PDQ's); its other hashes, and without Dihedral its PDQ hash, make the
 // query region MirrorRegion. Query also adds as query regions the regions
-// FindRegions finds, and the crops of regions.Crops at QueryCut (named
+// regions.Find finds, and the crops of regions.Crops at QueryCut (named
 // with CropPrefix, PDQ alone: their pHash matched unrelated pictures).
 // Regions and crops of PDQ quality under MinRegionQuality are left out.
 // The caller adds thresholds and banks.
@@ -172,7 +172,7 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		}
 		return nil
 	}
-	for _, r := range FindRegions(im.Image) {
+	for _, r := range regions.Find(im.Image) {
 		if err := add(h.queryRegion, r); err != nil {
 			return Query{}, err
 		}
@@ -244,26 +244,6 @@ func hashRegion(ctx context.Context, hr *fingerprint.Hasher, img image.Image, r 
 		return medialabel.Fingerprint{}, fmt.Errorf("region %s: no PDQ hash", r.Name)
 	}
 	return fp, nil
-}
-
-// FindRegions is regions.Find on a copy of img shrunk with a box filter to
-// regions.MaxSide, with the rectangles mapped back to img. Find analyses
-// such a copy anyway; making it here with imaging's box filter is several
-// times faster than Find's own shrinking of a large picture.
-func FindRegions(img image.Image) []regions.Region {
-	b := img.Bounds()
-	if b.Dx() <= regions.MaxSide && b.Dy() <= regions.MaxSide {
-		return regions.Find(img)
-	}
-	small := imaging.Fit(img, regions.MaxSide, regions.MaxSide, imaging.Box)
-	sb := small.Bounds()
-	rs := regions.Find(small)
-	for i, r := range rs {
-		rs[i].Rect = image.Rect(
-			b.Min.X+r.Rect.Min.X*b.Dx()/sb.Dx(), b.Min.Y+r.Rect.Min.Y*b.Dy()/sb.Dy(),
-			b.Min.X+r.Rect.Max.X*b.Dx()/sb.Dx(), b.Min.Y+r.Rect.Max.Y*b.Dy()/sb.Dy()).Intersect(b)
-	}
-	return rs
 }
 
 // Thumbnail is img scaled to fit ThumbnailSide (never enlarged), as JPEG.

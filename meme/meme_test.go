@@ -18,7 +18,6 @@ import (
 	"github.com/medialabel/medialabel/matcher"
 	"github.com/medialabel/medialabel/matcher/matchertest"
 	"github.com/medialabel/medialabel/meme"
-	"github.com/medialabel/medialabel/regions"
 )
 
 func readPhoto(t testing.TB, name string) []byte {
@@ -278,43 +277,5 @@ func BenchmarkEntry(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// TestFindRegions checks that finding regions on a shrunk copy gives the
-// rectangles regions.Find gives on the picture itself, within the shrink
-// factor.
-func TestFindRegions(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "photos", "debian-mate-backgrounds", "Garden.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	photo, err := jpeg.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A meme: the photo under a white caption bar.
-	pb := photo.Bounds()
-	bar := pb.Dy() / 4
-	m := image.NewRGBA(image.Rect(0, 0, pb.Dx(), pb.Dy()+bar))
-	draw.Draw(m, m.Bounds(), image.White, image.Point{}, draw.Src)
-	draw.Draw(m, image.Rect(0, bar, pb.Dx(), pb.Dy()+bar), photo, pb.Min, draw.Src)
-
-	want := regions.Find(m)
-	got := meme.FindRegions(m)
-	if len(want) == 0 {
-		t.Fatal("regions.Find found nothing in a captioned photo")
-	}
-	if len(got) != len(want) {
-		t.Fatalf("FindRegions %v, regions.Find %v", got, want)
-	}
-	tol := 2 * max(m.Bounds().Dx(), m.Bounds().Dy()) / regions.MaxSide
-	near := func(a, b int) bool { return a-b <= tol && b-a <= tol }
-	for i := range want {
-		g, w := got[i].Rect, want[i].Rect
-		if got[i].Name != want[i].Name || !near(g.Min.X, w.Min.X) || !near(g.Min.Y, w.Min.Y) || !near(g.Max.X, w.Max.X) || !near(g.Max.Y, w.Max.Y) {
-			t.Errorf("region %d: FindRegions %v %v, regions.Find %v %v (tolerance %d)", i, got[i].Name, g, want[i].Name, w, tol)
-		}
 	}
 }

@@ -139,8 +139,19 @@ func newPlane(img image.Image, maxSide int) *plane {
 // composited over white where it is transparent.
 func toNRGBA(img image.Image) *image.NRGBA {
 	b := img.Bounds()
-	if n, ok := img.(*image.NRGBA); ok && b.Min == (image.Point{}) && opaque(n) {
-		return n
+	if b.Min == (image.Point{}) {
+		switch src := img.(type) {
+		case *image.NRGBA:
+			if opaque(src.Pix) {
+				return src
+			}
+		case *image.RGBA:
+			// Opaque, premultiplied and non-premultiplied are the same
+			// bytes: what JPEG decoding returns needs no copy.
+			if opaque(src.Pix) {
+				return &image.NRGBA{Pix: src.Pix, Stride: src.Stride, Rect: src.Rect}
+			}
+		}
 	}
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
@@ -148,9 +159,11 @@ func toNRGBA(img image.Image) *image.NRGBA {
 	return out
 }
 
-func opaque(n *image.NRGBA) bool {
-	for i := 3; i < len(n.Pix); i += 4 {
-		if n.Pix[i] != 0xff {
+// opaque reports whether every alpha byte of the RGBA or NRGBA pixels pix
+// is 0xff.
+func opaque(pix []uint8) bool {
+	for i := 3; i < len(pix); i += 4 {
+		if pix[i] != 0xff {
 			return false
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/disintegration/imaging"
@@ -283,6 +285,41 @@ func BenchmarkFind(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		Find(meme)
+	}
+}
+
+// TestFindSameOnRGBA checks that a picture as JPEG decoding returns it
+// (*image.RGBA, opaque) gives the regions its NRGBA form gives.
+func TestFindSameOnRGBA(t *testing.T) {
+	pic := texture(1024, 640, 8)
+	m, err := memeedit.Caption{Height: 0.2, Background: color.NRGBA{255, 255, 255, 255}, Text: "WHAT'S THE DIFFERENCE?"}.Apply(pic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Bounds()
+	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(rgba, rgba.Bounds(), m, b.Min, draw.Src)
+	want := Find(m)
+	if len(want) == 0 {
+		t.Fatal("no region found in a captioned picture")
+	}
+	if got := Find(rgba); !reflect.DeepEqual(got, want) {
+		t.Errorf("RGBA: %v, NRGBA: %v", got, want)
+	}
+}
+
+// BenchmarkFindRGBA is Find on a 1 MP picture as JPEG decoding returns it.
+func BenchmarkFindRGBA(b *testing.B) {
+	pic := texture(1280, 800, 8)
+	m, err := memeedit.Caption{Height: 0.2, Background: color.NRGBA{255, 255, 255, 255}, Text: "WHAT'S THE DIFFERENCE?"}.Apply(pic, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mb := m.Bounds()
+	rgba := image.NewRGBA(image.Rect(0, 0, mb.Dx(), mb.Dy()))
+	draw.Draw(rgba, rgba.Bounds(), m, mb.Min, draw.Src)
+	for b.Loop() {
+		Find(rgba)
 	}
 }
 
