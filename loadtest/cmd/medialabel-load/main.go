@@ -30,14 +30,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/disintegration/imaging"
-
-	"github.com/medialabel/medialabel"
-	"github.com/medialabel/medialabel/fingerprint"
-	"github.com/medialabel/medialabel/imagefile"
 	"github.com/medialabel/medialabel/loadtest"
+	"github.com/medialabel/medialabel/meme"
 	"github.com/medialabel/medialabel/model"
-	"github.com/medialabel/medialabel/regions"
 )
 
 const caption = "這些蟑螂應該被清除"
@@ -160,8 +155,8 @@ func median(n int, f func() float64) float64 {
 }
 
 // measureBaseline hashes and classifies img in-process, as the CLI does
-// (`medialabel match`, with the PDQ of the regions package's candidate
-// regions when withRegions, then `medialabel classify`), with workers
+// (`medialabel match`, through package meme, with the query's regions when
+// withRegions, then `medialabel classify`), with workers
 // goroutines, for d; it returns images a second.
 func measureBaseline(ctx context.Context, img []byte, workers int, withRegions bool, d time.Duration) float64 {
 	clf, err := model.OpenDefault(ctx, model.Options{})
@@ -175,11 +170,8 @@ func measureBaseline(ctx context.Context, img []byte, workers int, withRegions b
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range workers {
-		h, err := fingerprint.New(fingerprint.Options{Dihedral: true})
-		if err != nil {
-			log.Fatal(err)
-		}
-		rh, err := fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}})
+		// What `medialabel match` and the server do with an upload.
+		h, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -187,20 +179,8 @@ func measureBaseline(ctx context.Context, img []byte, workers int, withRegions b
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if _, err := h.HashBytes(ctx, img); err != nil {
+				if _, err := h.Query(ctx, img); err != nil {
 					return
-				}
-				if withRegions {
-					var dec imagefile.Decoder
-					im, err := dec.DecodeBytes(img)
-					if err != nil {
-						return
-					}
-					for _, r := range regions.Find(im.Image) {
-						if _, err := rh.HashImage(ctx, imaging.Crop(im.Image, r.Rect)); err != nil {
-							return
-						}
-					}
 				}
 				if _, err := clf.Classify(ctx, []string{caption}); err != nil {
 					return
