@@ -87,6 +87,17 @@ type HashRecord struct {
 // ErrNotFound is returned (wrapped) when a bank or entry does not exist.
 var ErrNotFound = errors.New("not found")
 
+// An EntryFilter selects the entries a listing walks.
+type EntryFilter struct {
+	// Bank is the bank to list; empty lists every bank.
+	Bank string
+	// After, when set, is the ID of an entry: the listing starts with the
+	// entry added after it, so that a long listing is read page by page
+	// without walking the pages before. An ID that is not among the
+	// entries Bank selects gives an error wrapping ErrNotFound.
+	After string
+}
+
 // BankStore keeps banks and their entries durably. Every write is atomic:
 // it happens entirely or not at all.
 type BankStore interface {
@@ -97,10 +108,10 @@ type BankStore interface {
 	AddEntries(ctx context.Context, bank string, entries []Entry) ([]Entry, error)
 	// Entry returns one entry with its hashes and thumbnail.
 	Entry(ctx context.Context, bank, id string) (Entry, error)
-	// ListEntries calls fn for each entry of bank (all banks if bank is
-	// empty), with its hashes and regions but without its thumbnail, in
-	// creation order. Returning an error from fn stops the walk.
-	ListEntries(ctx context.Context, bank string, fn func(Entry) error) error
+	// ListEntries calls fn for each entry that f selects, with its hashes
+	// and regions but without its thumbnail, in creation order. Returning
+	// an error from fn stops the walk.
+	ListEntries(ctx context.Context, f EntryFilter, fn func(Entry) error) error
 	// EntryByKey returns one entry, by its numeric key, with its hashes
 	// but without its thumbnail.
 	EntryByKey(ctx context.Context, key int64) (Entry, error)

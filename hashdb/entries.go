@@ -525,34 +525,53 @@ func formatID(b []byte) (string, error) {
 	return id.String(), nil
 }
 
-// ListEntries calls fn for each entry of bank (of every bank if bank is
-// empty), with its hashes and regions but without its thumbnail, in the
-// order they were added. An error from fn stops the walk and is returned
-// as it is. A bank that does not exist gives an error wrapping
+// ListEntries calls fn for each entry that f selects (every bank's if
+// f.Bank is empty), with its hashes and regions but without its
+// thumbnail, in the order they were added. An error from fn stops the walk
+// and is returned as it is. A bank that does not exist, or an f.After
+// that is not among the selected entries, gives an error wrapping
 // medialabel.ErrNotFound; a bank with no entries gives no calls. The walk
-// reads one snapshot: writes made meanwhile are not seen.
-func (db *DB) ListEntries(ctx context.Context, bank string, fn func(medialabel.Entry) error) error {
+// reads one snapshot: writes made meanwhile are not seen. A listing that
+// starts after an entry reads from that entry on, through the primary
+// key, not from the start of the bank.
+func (db *DB) ListEntries(ctx context.Context, f medialabel.EntryFilter, fn func(medialabel.Entry) error) error {
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("list entries: %w", err)
 	}
 	defer tx.Rollback()
-	var erows, hrows *sql.Rows
-	if bank == "" {
-		erows, err = tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries e JOIN banks b ON b.id = e.bank_id ORDER BY e.key")
-		if err == nil {
-			hrows, err = tx.QueryContext(ctx, "SELECT entry_key, signal, region, value FROM hashes ORDER BY entry_key, n")
-		}
-	} else {
-		var bankID int64
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM banks WHERE name = ?", bank).Scan(&bankID); errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("bank %q: %w", bank, medialabel.ErrNotFound)
+	// bankID 0 selects every bank (ids start at 1); keys start at 1.
+	var bankID, after int64
+	if f.Bank != "" {
+		if err := tx.QueryRowContext(ctx, "SELECT id FROM banks WHERE name = ?", f.Bank).Scan(&bankID); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("bank %q: %w", f.Bank, medialabel.ErrNotFound)
 		} else if err != nil {
 			return fmt.Errorf("list entries: %w", err)
 		}
-		erows, err = tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.bank_id = ? ORDER BY e.key", bankID)
+	}
+	if f.After != "" {
+		notFound := fmt.Errorf("entry %q in bank %q: %w", f.After, f.Bank, medialabel.ErrNotFound)
+		uid, err := uuid.Parse(f.After)
+		if err != nil {
+			return notFound
+		}
+		err = tx.QueryRowContext(ctx, "SELECT key FROM entries WHERE id = ? AND (? = 0 OR bank_id = ?)", uid[:], bankID, bankID).Scan(&after)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound
+		} else if err != nil {
+			return fmt.Errorf("list entries: %w", err)
+		}
+	}
+	var erows, hrows *sql.Rows
+	if bankID == 0 {
+		erows, err = tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.key > ? ORDER BY e.key", after)
 		if err == nil {
-			hrows, err = tx.QueryContext(ctx, "SELECT h.entry_key, h.signal, h.region, h.value FROM entries e JOIN hashes h ON h.entry_key = e.key WHERE e.bank_id = ? ORDER BY e.key, h.n", bankID)
+			hrows, err = tx.QueryContext(ctx, "SELECT entry_key, signal, region, value FROM hashes WHERE entry_key > ? ORDER BY entry_key, n", after)
+		}
+	} else {
+		erows, err = tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.bank_id = ? AND e.key > ? ORDER BY e.key", bankID, after)
+		if err == nil {
+			hrows, err = tx.QueryContext(ctx, "SELECT h.entry_key, h.signal, h.region, h.value FROM entries e JOIN hashes h ON h.entry_key = e.key WHERE e.bank_id = ? AND e.key > ? ORDER BY e.key, h.n", bankID, after)
 		}
 	}
 	if erows != nil {

@@ -124,7 +124,7 @@ func TestRoundTrip(t *testing.T) {
 		want []medialabel.Entry
 	}{{"hk2019", added}, {"tw2020", more}, {"", all}} {
 		var got []medialabel.Entry
-		if err := db.ListEntries(ctx, tc.bank, func(e medialabel.Entry) error { got = append(got, e); return nil }); err != nil {
+		if err := db.ListEntries(ctx, medialabel.EntryFilter{Bank: tc.bank}, func(e medialabel.Entry) error { got = append(got, e); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != len(tc.want) {
@@ -218,7 +218,7 @@ func TestNotFound(t *testing.T) {
 		{"DeleteEntry, unknown id", db.DeleteEntry(ctx, "hk2019", "0190b5e4-0000-7000-8000-000000000000")},
 		{"DeleteEntry, other bank", db.DeleteEntry(ctx, "tw2020", id)},
 		{"DeleteEntry, malformed id", db.DeleteEntry(ctx, "hk2019", "")},
-		{"ListEntries, unknown bank", db.ListEntries(ctx, "tw2020", func(medialabel.Entry) error { return nil })},
+		{"ListEntries, unknown bank", db.ListEntries(ctx, medialabel.EntryFilter{Bank: "tw2020"}, func(medialabel.Entry) error { return nil })},
 		{"DeleteBank", db.DeleteBank(ctx, "tw2020")},
 	} {
 		if !errors.Is(tc.err, medialabel.ErrNotFound) {
@@ -326,7 +326,7 @@ func TestCallbackErrorsStopWalks(t *testing.T) {
 		t.Errorf("ScanHashes = %v after %d calls, want stop after 1", err, calls)
 	}
 	calls = 0
-	if err := db.ListEntries(ctx, "b", func(medialabel.Entry) error { calls++; return stop }); err != stop || calls != 1 {
+	if err := db.ListEntries(ctx, medialabel.EntryFilter{Bank: "b"}, func(medialabel.Entry) error { calls++; return stop }); err != stop || calls != 1 {
 		t.Errorf("ListEntries = %v after %d calls, want stop after 1", err, calls)
 	}
 }
@@ -360,7 +360,7 @@ func TestConcurrent(t *testing.T) {
 				if err := db.ScanHashes(ctx, func(medialabel.HashRecord) error { return nil }); err != nil {
 					errs <- err
 				}
-				if err := db.ListEntries(ctx, "", func(medialabel.Entry) error { return nil }); err != nil {
+				if err := db.ListEntries(ctx, medialabel.EntryFilter{}, func(medialabel.Entry) error { return nil }); err != nil {
 					errs <- err
 				}
 			}
@@ -472,5 +472,68 @@ func TestOpen(t *testing.T) {
 	// A directory, or a file in a missing directory, gives an error.
 	if _, err := Open(ctx, filepath.Join(dir, "missing", "x.db")); err == nil {
 		t.Errorf("store in a missing directory: no error")
+	}
+}
+
+// TestListEntriesAfter pages through banks whose entries were added
+// interleaved: a listing after an entry returns the entries added after it
+// in the same selection, with their hashes and regions.
+func TestListEntriesAfter(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	var a, b []medialabel.Entry
+	for range 3 {
+		ea, err := db.AddEntries(ctx, "a", sampleEntries(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := db.AddEntries(ctx, "b", sampleEntries(t)[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b = append(a, ea...), append(b, eb...)
+	}
+	all := []medialabel.Entry{a[0], a[1], b[0], a[2], a[3], b[1], a[4], a[5], b[2]}
+	list := func(f medialabel.EntryFilter) ([]medialabel.Entry, error) {
+		var got []medialabel.Entry
+		err := db.ListEntries(ctx, f, func(e medialabel.Entry) error { got = append(got, e); return nil })
+		return got, err
+	}
+	for _, tc := range []struct {
+		name   string
+		filter medialabel.EntryFilter
+		want   []medialabel.Entry
+	}{
+		{"bank a from the start", medialabel.EntryFilter{Bank: "a"}, a},
+		{"bank a after its first", medialabel.EntryFilter{Bank: "a", After: a[0].ID}, a[1:]},
+		{"bank a after an entry added before b's", medialabel.EntryFilter{Bank: "a", After: a[1].ID}, a[2:]},
+		{"bank a after its last", medialabel.EntryFilter{Bank: "a", After: a[5].ID}, nil},
+		{"bank b after its first", medialabel.EntryFilter{Bank: "b", After: b[0].ID}, b[1:]},
+		{"every bank after b's first", medialabel.EntryFilter{After: b[0].ID}, all[3:]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := list(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d entries, want %d", len(got), len(tc.want))
+			}
+			for i := range got {
+				w := tc.want[i]
+				w.Thumbnail = nil
+				sameEntry(t, got[i], w, false)
+			}
+		})
+	}
+	for _, f := range []medialabel.EntryFilter{
+		{Bank: "a", After: b[0].ID},                                // an entry of another bank
+		{Bank: "a", After: "not-an-id"},                            // not an ID
+		{Bank: "a", After: "00000000-0000-4000-8000-000000000000"}, // no such entry
+		{Bank: "c", After: a[0].ID},                                // no such bank
+	} {
+		if _, err := list(f); !errors.Is(err, medialabel.ErrNotFound) {
+			t.Errorf("ListEntries(%+v): err = %v, want ErrNotFound", f, err)
+		}
 	}
 }

@@ -32,7 +32,7 @@ func storeState(t *testing.T, db *DB) string {
 		t.Fatal(err)
 	}
 	d := sha256.New()
-	err = db.ListEntries(ctx, "", func(e medialabel.Entry) error {
+	err = db.ListEntries(ctx, medialabel.EntryFilter{}, func(e medialabel.Entry) error {
 		fmt.Fprintf(d, "%d %s %s %s %v %v\n", e.Key, e.ID, e.Bank, e.Label, e.Hashes, e.Regions)
 		return nil
 	})

@@ -144,7 +144,7 @@ func TestScanHashesPartsOneSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	if err := db.ListEntries(ctx, "old", func(e medialabel.Entry) error { ids = append(ids, e.ID); return nil }); err != nil {
+	if err := db.ListEntries(ctx, medialabel.EntryFilter{Bank: "old"}, func(e medialabel.Entry) error { ids = append(ids, e.ID); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	newEntry := []medialabel.Entry{{Label: "new", Hashes: []medialabel.Hash{mustHash(t, pdqB)}}}

@@ -483,13 +483,11 @@ func (s *Server) listEntries(c *gin.Context) *apiError {
 		limit = n
 	}
 	after := c.Query("after")
+	if after != "" && !entryIDRE.MatchString(after) {
+		return errorf(http.StatusNotFound, probNotFound, fmt.Sprintf("after %q: no such entry in bank %q", truncate(after, 130), bank))
+	}
 	resp := EntriesResponse{Bank: bank, Entries: []EntryView{}}
-	skipping := after != ""
-	err := s.cfg.Banks.ListEntries(c.Request.Context(), bank, func(en medialabel.Entry) error {
-		if skipping {
-			skipping = en.ID != after
-			return nil
-		}
+	err := s.cfg.Banks.ListEntries(c.Request.Context(), medialabel.EntryFilter{Bank: bank, After: after}, func(en medialabel.Entry) error {
 		if len(resp.Entries) == limit {
 			resp.Next = resp.Entries[limit-1].ID
 			return errPageFull
@@ -498,12 +496,10 @@ func (s *Server) listEntries(c *gin.Context) *apiError {
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPageFull) {
+		// Also an after entry that is not in the bank (it may have been
+		// deleted since the previous page): 404, for an empty page would
+		// read as the end of the bank.
 		return s.storeError(c, "list entries", err)
-	}
-	if skipping {
-		// An empty page would read as the end of the bank; the entry may
-		// have been deleted since the previous page.
-		return errorf(http.StatusNotFound, probNotFound, fmt.Sprintf("after %q: no such entry in bank %q", truncate(after, 130), bank))
 	}
 	c.JSON(http.StatusOK, resp)
 	return nil

@@ -38,10 +38,12 @@ type BankReader interface {
 	// Entry returns one entry with its hashes and thumbnail, or an error
 	// wrapping medialabel.ErrNotFound.
 	Entry(ctx context.Context, bank, id string) (medialabel.Entry, error)
-	// ListEntries calls fn for each entry of bank in creation order;
-	// returning an error from fn stops the walk. A bank that does not
-	// exist gives an error wrapping medialabel.ErrNotFound.
-	ListEntries(ctx context.Context, bank string, fn func(medialabel.Entry) error) error
+	// ListEntries calls fn for each entry of f.Bank in creation order,
+	// starting after the entry f.After when it is set; returning an error
+	// from fn stops the walk. A bank that does not exist, or an f.After
+	// that is not one of its entries, gives an error wrapping
+	// medialabel.ErrNotFound.
+	ListEntries(ctx context.Context, f medialabel.EntryFilter, fn func(medialabel.Entry) error) error
 }
 
 // BankWriter changes banks, keeping the match indexes in step with them.

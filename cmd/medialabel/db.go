@@ -370,7 +370,7 @@ func writeEntries(ctx context.Context, g *globals, bank string, f hashlist.Forma
 	if err != nil {
 		return err
 	}
-	err = db.ListEntries(ctx, bank, func(e medialabel.Entry) error {
+	err = db.ListEntries(ctx, medialabel.EntryFilter{Bank: bank}, func(e medialabel.Entry) error {
 		rec := hashlist.Record{Label: e.Label, Note: e.Note, Source: e.Source, Hashes: e.Hashes, Regions: e.Regions, PDQQuality: -1}
 		if withID {
 			rec.ID, rec.Created = e.ID, e.Created

@@ -114,15 +114,25 @@ func (s *Store) EntryByKey(ctx context.Context, key int64) (medialabel.Entry, er
 }
 
 // ListEntries implements medialabel.BankStore.
-func (s *Store) ListEntries(ctx context.Context, bank string, fn func(medialabel.Entry) error) error {
+func (s *Store) ListEntries(ctx context.Context, f medialabel.EntryFilter, fn func(medialabel.Entry) error) error {
 	s.mu.Lock()
-	entries := slices.Clone(s.entries)
+	var entries []medialabel.Entry
+	for _, e := range s.entries {
+		if f.Bank == "" || e.Bank == f.Bank {
+			entries = append(entries, e)
+		}
+	}
 	s.mu.Unlock()
+	if f.After != "" {
+		i := slices.IndexFunc(entries, func(e medialabel.Entry) bool { return e.ID == f.After })
+		if i < 0 {
+			return fmt.Errorf("entry %q in bank %q: %w", f.After, f.Bank, medialabel.ErrNotFound)
+		}
+		entries = entries[i+1:]
+	}
 	for _, e := range entries {
-		if bank == "" || e.Bank == bank {
-			if err := fn(e); err != nil {
-				return err
-			}
+		if err := fn(e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	_ "image/gif" // registered for Hasher
 	"image/jpeg"
 	_ "image/png" // registered for Hasher
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,13 +211,20 @@ func (b *Banks) Entry(ctx context.Context, bank, id string) (medialabel.Entry, e
 }
 
 // ListEntries implements server.BankReader.
-func (b *Banks) ListEntries(ctx context.Context, bank string, fn func(medialabel.Entry) error) error {
+func (b *Banks) ListEntries(ctx context.Context, f medialabel.EntryFilter, fn func(medialabel.Entry) error) error {
 	b.mu.Lock()
-	stored, ok := b.banks[bank]
+	stored, ok := b.banks[f.Bank]
 	es := append([]medialabel.Entry(nil), stored...)
 	b.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("bank %q: %w", bank, medialabel.ErrNotFound)
+		return fmt.Errorf("bank %q: %w", f.Bank, medialabel.ErrNotFound)
+	}
+	if f.After != "" {
+		i := slices.IndexFunc(es, func(e medialabel.Entry) bool { return e.ID == f.After })
+		if i < 0 {
+			return fmt.Errorf("entry %q in bank %q: %w", f.After, f.Bank, medialabel.ErrNotFound)
+		}
+		es = es[i+1:]
 	}
 	for _, e := range es {
 		e.Thumbnail = nil
