@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -239,50 +238,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func TestRecordJSON(t *testing.T) {
-	fp := medialabel.Fingerprint{
-		Format: "jpeg", Width: 3, Height: 2, PDQQuality: 93,
-		Hashes: []medialabel.Hash{
-			{Signal: medialabel.MD5, Value: bytes.Repeat([]byte{0xab}, 16)},
-			{Signal: medialabel.PDQ, Value: bytes.Repeat([]byte{0x01}, 32)},
-			{Signal: medialabel.PHash, Value: bytes.Repeat([]byte{0xff}, 8)},
-		},
-		Dihedral: map[medialabel.Transform]medialabel.Hash{
-			medialabel.FlipX:    {Signal: medialabel.PDQ, Value: bytes.Repeat([]byte{0x02}, 32)},
-			medialabel.Rotate90: {Signal: medialabel.PDQ, Value: bytes.Repeat([]byte{0x03}, 32)},
-		},
-	}
-	rec := fingerprint.Record{Path: "dir/a<b>.jpg", Fingerprint: fp}
-	got, err := json.Marshal(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"path":"dir/a\u003cb\u003e.jpg","format":"jpeg","width":3,"height":2,` +
-		`"pdq":"` + strings.Repeat("01", 32) + `","pdq_quality":93,"phash":"ffffffffffffffff",` +
-		`"md5":"` + strings.Repeat("ab", 16) + `",` +
-		`"pdq_dihedral":{"rotate90":"` + strings.Repeat("03", 32) + `","flipx":"` + strings.Repeat("02", 32) + `"}}`
-	if string(got) != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-	// What hash writes, db import reads back.
-	back, err := hashlist.ParseLine(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.Path != rec.Path || !reflect.DeepEqual(back.Dihedral, fp.Dihedral) || back.PDQQuality != 93 || len(back.Hashes) != 3 {
-		t.Errorf("round trip: %+v", back)
-	}
-	failed, _ := json.Marshal(fingerprint.Record{Path: "x.jpg", Error: "truncated JPEG"})
-	if string(failed) != `{"path":"x.jpg","error":"truncated JPEG"}` {
-		t.Errorf("error record %s", failed)
-	}
-	for _, bad := range []string{`{"pdq":"zz"}`, `{"phash":"0123"}`, `{"pdq_dihedral":{"spin":"00"}}`, `{"width":"wide"}`, `[1]`, string(failed)} {
-		if _, err := hashlist.ParseLine([]byte(bad)); err == nil {
-			t.Errorf("%s: no error", bad)
-		}
-	}
-}
-
 // goldenFiles are the images of the golden file: small reference images and
 // photographs (small, to keep the test quick under the race detector), and
 // generated files of every format and variant besides.
@@ -308,12 +263,17 @@ func TestGolden(t *testing.T) {
 	h := newHasher(t, fingerprint.Options{Signals: allSignals, Dihedral: true})
 	ctx := context.Background()
 	var out bytes.Buffer
+	w, err := hashlist.NewWriter(&out, hashlist.JSONL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	add := func(name string, fp medialabel.Fingerprint, err error) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		out.Write(fingerprint.Record{Path: name, Fingerprint: fp}.AppendJSON(nil))
-		out.WriteByte('\n')
+		if err := w.Write(hashlist.FingerprintRecord(name, fp)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, name := range goldenFiles {
 		fp, err := h.HashFile(ctx, filepath.Join("..", "testdata", name))
@@ -322,6 +282,9 @@ func TestGolden(t *testing.T) {
 	for _, f := range imagetest.Valid() {
 		fp, err := h.HashBytes(ctx, f.Data)
 		add("generated/"+f.Name, fp, err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "golden", "signals.jsonl")
 	if *update {

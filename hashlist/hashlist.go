@@ -60,6 +60,16 @@ type Record struct {
 	Line int
 	// Path is the file the hashes were computed from (jsonl).
 	Path string
+	// Error is why the file at Path could not be hashed: a Writer
+	// writes only the path and the error (the `hash` command's record of
+	// a failed file); a reader refuses such a line, since it has no
+	// hashes.
+	Error string
+	// Format, Width and Height describe the picture the hashes were
+	// computed from (jsonl written by `medialabel hash`); "" and 0 when
+	// not given.
+	Format        string
+	Width, Height int
 	// ID, Label, Note, Source and Created describe a bank entry (jsonl
 	// written by `medialabel db export` or `db list`).
 	ID      string
@@ -277,11 +287,14 @@ func clip(s string) string {
 	return s
 }
 
-// jsonRecord is a jsonl line. Fields it does not name (format, width,
-// height, bank...) are ignored.
+// jsonRecord is a jsonl line. Fields it does not name (bank...) are
+// ignored.
 type jsonRecord struct {
 	Path        string            `json:"path"`
 	Error       *string           `json:"error"`
+	Format      string            `json:"format"`
+	Width       int               `json:"width"`
+	Height      int               `json:"height"`
 	ID          string            `json:"id"`
 	Label       string            `json:"label"`
 	Note        string            `json:"note"`
@@ -318,7 +331,11 @@ func parseJSON(line []byte) (Record, error) {
 		}
 		return Record{}, fmt.Errorf("a failed file, not hashes: %s", *j.Error)
 	}
-	rec := Record{Path: j.Path, ID: j.ID, Label: j.Label, Note: j.Note, Source: j.Source, PDQQuality: -1}
+	if j.Width < 0 || j.Height < 0 {
+		return Record{}, fmt.Errorf("size %dx%d: want positive sides", j.Width, j.Height)
+	}
+	rec := Record{Path: j.Path, Format: j.Format, Width: j.Width, Height: j.Height,
+		ID: j.ID, Label: j.Label, Note: j.Note, Source: j.Source, PDQQuality: -1}
 	if j.Created != "" {
 		t, err := time.Parse(time.RFC3339Nano, j.Created)
 		if err != nil {

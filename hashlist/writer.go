@@ -28,10 +28,12 @@ func NewWriter(w io.Writer, f Format) (*Writer, error) {
 
 // Write writes rec. In TE it writes one line per whole-picture hash;
 // region and dihedral hashes, and everything but the hashes, have no place
-// in TE and are left out. In JSONL it writes one object a line with the
-// fields in this order: id, path, label, note, source, created, the
-// signals (pdq, pdq_quality, phash, dhash, ahash, md5, sha256),
-// pdq_dihedral and regions; empty fields are left out.
+// in TE and are left out (so is a record with an Error). In JSONL it
+// writes one object a line with the fields in this order: id, path,
+// label, note, source, created, format, width, height, the signals (pdq,
+// pdq_quality, phash, dhash, ahash, md5, sha256), pdq_dihedral and
+// regions; empty fields are left out. A record with an Error is written
+// as {"path":..,"error":..}, the interface's record of a failed file.
 func (w *Writer) Write(rec Record) error {
 	b := w.buf[:0]
 	var err error
@@ -100,11 +102,23 @@ func appendJSON(b []byte, rec Record) ([]byte, error) {
 	}
 	str("id", rec.ID)
 	str("path", rec.Path)
+	if rec.Error != "" {
+		key("error")
+		q, _ := json.Marshal(rec.Error)
+		return append(append(b, q...), '}'), nil
+	}
 	str("label", rec.Label)
 	str("note", rec.Note)
 	str("source", rec.Source)
 	if !rec.Created.IsZero() {
 		str("created", rec.Created.UTC().Format(time.RFC3339Nano))
+	}
+	str("format", rec.Format)
+	if rec.Width > 0 || rec.Height > 0 {
+		key("width")
+		b = strconv.AppendInt(b, int64(rec.Width), 10)
+		key("height")
+		b = strconv.AppendInt(b, int64(rec.Height), 10)
 	}
 	seen := map[medialabel.Signal]bool{}
 	for _, h := range rec.Hashes {
@@ -170,4 +184,13 @@ func appendJSON(b []byte, rec Record) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+// FingerprintRecord is the record of the file at path with fingerprint
+// fp, as `medialabel hash` writes it.
+func FingerprintRecord(path string, fp medialabel.Fingerprint) Record {
+	return Record{
+		Path: path, Format: fp.Format, Width: fp.Width, Height: fp.Height,
+		Hashes: fp.Hashes, PDQQuality: fp.PDQQuality, Dihedral: fp.Dihedral,
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/medialabel/medialabel"
 	"github.com/medialabel/medialabel/fingerprint"
 	"github.com/medialabel/medialabel/fingerprint/batch"
+	"github.com/medialabel/medialabel/hashlist"
 	"github.com/medialabel/medialabel/imagefile"
 )
 
@@ -187,7 +188,11 @@ type hashWriter interface {
 func newHashWriter(format string, w io.Writer, stderr io.Writer, signals []medialabel.Signal, dihedral bool) (hashWriter, error) {
 	switch format {
 	case "jsonl":
-		return &jsonlWriter{w: w}, nil
+		hw, err := hashlist.NewWriter(w, hashlist.JSONL)
+		if err != nil {
+			return nil, err
+		}
+		return &jsonlWriter{w: hw}, nil
 	case "csv":
 		return newCSVWriter(w, signals, dihedral)
 	case "te":
@@ -196,20 +201,20 @@ func newHashWriter(format string, w io.Writer, stderr io.Writer, signals []media
 	return nil, fmt.Errorf("--format %q: want jsonl, csv or te", format)
 }
 
-// jsonlWriter writes the interface's JSON lines.
+// jsonlWriter writes the interface's JSON lines, as db import reads them.
 type jsonlWriter struct {
-	w   io.Writer
-	buf []byte
+	w *hashlist.Writer
 }
 
 func (j *jsonlWriter) write(path string, fp medialabel.Fingerprint, err error) error {
-	rec := fingerprint.Record{Path: path, Fingerprint: fp}
+	rec := hashlist.FingerprintRecord(path, fp)
 	if err != nil {
-		rec = fingerprint.Record{Path: path, Error: err.Error()}
+		rec = hashlist.Record{Path: path, Error: err.Error()}
 	}
-	j.buf = append(rec.AppendJSON(j.buf[:0]), '\n')
-	_, werr := j.w.Write(j.buf)
-	return werr
+	if werr := j.w.Write(rec); werr != nil {
+		return werr
+	}
+	return j.w.Flush()
 }
 
 // csvWriter writes a header, then one row per file: path, format, width,
