@@ -32,7 +32,8 @@ dehumanizing threshold, else "offensive" when the offensive score reaches its
 threshold, else "none"; the thresholds are stored in the model (see
 model/README.md). Simplified, Traditional and Cantonese text are accepted.
 Invalid UTF-8 bytes are read as U+FFFD; only the first 2000 characters of a
-caption are scored; a stdin line over 1 MiB is reported as failed.`,
+caption are scored; a stdin line over 1 MiB is reported as failed: an error
+record in its place (label error, the reason as its text, with --format text).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "jsonl" && format != "text" {
 				return usageError(fmt.Errorf("--format %q: want jsonl or text", format))
@@ -97,11 +98,15 @@ func classifyLines(ctx context.Context, c *model.Classifier, r io.Reader, w *buf
 		if tooLong {
 			failed++
 			msg := fmt.Sprintf("line %d: caption longer than %d bytes", n, maxCaptionLine)
+			// A line of output for each line of input, so that the
+			// two stay side by side.
 			if format == "jsonl" {
 				b, _ := json.Marshal(map[string]string{"error": msg})
 				fmt.Fprintf(w, "%s\n", b)
-				w.Flush()
+			} else {
+				fmt.Fprintf(w, "error\t\t\t%s\t\n", msg)
 			}
+			w.Flush()
 			fmt.Fprintf(g.stderr, "medialabel: %s\n", msg)
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -56,10 +57,12 @@ func TestClassifyStdin(t *testing.T) {
 		t.Fatalf("exit %d, want %d (one line too long): %s", code, exitPartial, errs)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d lines, want 3 (the long one skipped):\n%q", len(lines), out)
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 4 (one for each input line):\n%q", len(lines), out)
 	}
-	if !strings.HasPrefix(lines[0], "dehumanizing\t") || !strings.HasPrefix(lines[1], "none\t") || !strings.HasSuffix(strings.Split(lines[2], "\t")[3], "今天天气很好") {
+	if !strings.HasPrefix(lines[0], "dehumanizing\t") || !strings.HasPrefix(lines[1], "none\t") ||
+		lines[2] != fmt.Sprintf("error\t\t\tline 3: caption longer than %d bytes\t", maxCaptionLine) ||
+		!strings.HasSuffix(strings.Split(lines[3], "\t")[3], "今天天气很好") {
 		t.Errorf("unexpected output:\n%s", out)
 	}
 	if !strings.Contains(errs, "line 3") {
