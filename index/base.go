@@ -32,12 +32,16 @@ func makeLayout(nbits, m int) layout {
 	return l
 }
 
-// baseLayout picks the substring width for a base of n vectors: about
-// log2(n) bits, so that a bucket holds about one vector (the choice of
-// Norouzi et al.), between 16 and 22 bits so that the bucket offsets stay
-// small (2^22 of them take 16 MB a table).
+// baseLayout picks the substring width for a base of n vectors: two bits
+// more than log2(n) rounded up, so that most buckets are empty and a
+// probe finds the bucket empty in the occupancy bitmap, which stays in
+// the cache, instead of reading its bounds from memory; between 16 and
+// 22 bits, so that the bucket offsets stay small (2^22 of them take
+// 16 MB a table). With a bucket a vector (log2(n) bits, the choice of
+// Norouzi et al.) and no bitmap, a million PDQ hashes took 1.6x the time
+// a query (BenchmarkSearch1M), since every probe missed the cache.
 func baseLayout(nbits, n int) layout {
-	w := int(math.Round(math.Log2(float64(max(n, 2)))))
+	w := int(math.Ceil(math.Log2(float64(max(n, 2))))) + 2
 	w = min(max(w, 16), 22)
 	return makeLayout(nbits, (nbits+w-1)/w)
 }
@@ -83,15 +87,23 @@ func (l *layout) radii(maxDist, ntab int, radii *[maxSub]int) bool {
 // as BenchmarkPlan measured on both sides of the switch-over (a million
 // vectors, 13 substrings: threshold 47, about 13,000 buckets and as many
 // candidates, probing 0.73 ms against scanning 2.8 ms; threshold 63,
-// about 75,000 of each, 3.8 ms against 3.1 ms).
-func (l *layout) cost(radii *[maxSub]int, n int) float64 {
+// about 75,000 of each, 3.8 ms against 3.1 ms). With occupancy bitmaps
+// (occ), a probe costs 1 for the bitmap and 13 only when the bucket is
+// not empty.
+func (l *layout) cost(radii *[maxSub]int, n int, occ bool) float64 {
 	c := 0.0
 	for i := range l.m {
 		if radii[i] < 0 {
 			continue
 		}
 		probes := ball(l.width[i], radii[i])
-		c += 13*probes + 6*probes*float64(n)/math.Exp2(float64(l.width[i]))
+		perBucket := float64(n) / math.Exp2(float64(l.width[i]))
+		bucket := 13.0
+		if occ {
+			// A bucket is not empty with probability 1 - e^-perBucket.
+			bucket = 1 + 13*-math.Expm1(-perBucket)
+		}
+		c += bucket*probes + 6*probes*perBucket
 	}
 	return c
 }
@@ -120,14 +132,24 @@ func (l *layout) foundBefore(xor *Vec, i int, radii *[maxSub]int) bool {
 // A base holds the posting tables of the vectors at positions below n, in
 // compressed sparse row form: for table i, the positions of the vectors
 // whose substring i is b are post[i][start[i][b]:start[i][b+1]], in
-// ascending order. A base never changes once built; vectors removed later
-// are skipped through the pages' dead bitmaps.
+// ascending order. When most buckets are empty, occ[i] has bit b set when
+// bucket b of table i is not (occ is nil otherwise): a probe tests the
+// bitmap (2^22 bits take 512 KB) before reading the bucket's bounds. A
+// base never changes once built; vectors removed later are skipped
+// through the pages' dead bitmaps.
 type base struct {
 	lay   layout
 	ntab  int
 	n     uint32
 	start [][]uint32
 	post  [][]uint32
+	occ   [][]uint64
+}
+
+// sparse reports whether a base of n vectors in layout lay gets occupancy
+// bitmaps: when its buckets hold fewer than one vector on average.
+func sparse(lay *layout, n int) bool {
+	return n < 1<<lay.width[lay.m-1]
 }
 
 // buildBase builds the tables of the live vectors of s, one table per
@@ -139,6 +161,9 @@ func buildBase(s *Snapshot) *base {
 func buildBaseLayout(s *Snapshot, lay layout) *base {
 	ntab := s.ntab(lay.m)
 	b := &base{lay: lay, ntab: ntab, n: s.n, start: make([][]uint32, ntab), post: make([][]uint32, ntab)}
+	if sparse(&lay, s.live) {
+		b.occ = make([][]uint64, ntab)
+	}
 	var wg sync.WaitGroup
 	next := make(chan int, ntab)
 	for i := range ntab {
@@ -205,25 +230,36 @@ func (b *base) buildTable(s *Snapshot, i int) {
 	post := make([]uint32, len(keys))
 	adviseHuge(start)
 	adviseHuge(post)
+	var occ []uint64
+	if b.occ != nil {
+		occ = make([]uint64, (1<<w+63)/64)
+	}
 	for j, k := range keys {
 		post[j] = uint32(k)
 		start[k>>32+1]++
+		if occ != nil {
+			occ[k>>38] |= 1 << (k >> 32 & 63)
+		}
 	}
 	for k := 1; k < len(start); k++ {
 		start[k] += start[k-1]
 	}
 	b.start[i], b.post[i] = start, post
+	if occ != nil {
+		b.occ[i] = occ
+	}
 }
 
 // probe appends to hits the vectors of the base within maxDist of q,
 // found by probing each substring i at radii[i]; each once. For each
-// substring it works in four passes, each a tight loop of independent
-// loads that the processor overlaps: the bucket bounds of every probed
-// value, then the positions in those buckets, then the vectors at them
+// substring it works in passes, each a tight loop of independent loads
+// that the processor overlaps: the probed values (those whose bucket is
+// not empty, when the base has occupancy bitmaps), the bucket bounds of
+// each, then the positions in those buckets, then the vectors at them
 // (copied side by side into sc), and last the comparisons, which then
 // read only cached memory.
 func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
-	bounds, cands := sc.bounds, sc.cands
+	keys, bounds, cands := sc.keys, sc.bounds, sc.cands
 	for i := range b.lay.m {
 		r := radii[i]
 		if r < 0 {
@@ -233,16 +269,29 @@ func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist i
 		start, post := b.start[i], b.post[i]
 		// Every mask of w bits with at most r bits set, by weight, each
 		// weight in increasing order (Gosper's hack).
-		bounds = append(bounds[:0], [2]uint32{start[sq], start[sq+1]})
+		keys = append(keys[:0], sq)
 		limit := uint32(1) << w
 		for k := 1; k <= r; k++ {
 			for x := uint32(1)<<k - 1; x < limit; {
-				v := sq ^ x
-				bounds = append(bounds, [2]uint32{start[v], start[v+1]})
+				keys = append(keys, sq^x)
 				c := x & -x
 				y := x + c
 				x = ((x^y)>>2)/c | y
 			}
+		}
+		if b.occ != nil {
+			occ, n := b.occ[i], 0
+			for _, v := range keys {
+				if occ[v>>6]&(1<<(v&63)) != 0 {
+					keys[n] = v
+					n++
+				}
+			}
+			keys = keys[:n]
+		}
+		bounds = bounds[:0]
+		for _, v := range keys {
+			bounds = append(bounds, [2]uint32{start[v], start[v+1]})
 		}
 		// Buckets hold about one position: a loop, not a copy call each.
 		cands = cands[:0]
@@ -253,7 +302,7 @@ func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist i
 		}
 		hits = s.verify(sc, hits, cands, q, qi, maxDist, &b.lay, i, radii)
 	}
-	sc.bounds, sc.cands = bounds, cands
+	sc.keys, sc.bounds, sc.cands = keys, bounds, cands
 	return hits
 }
 
@@ -262,6 +311,9 @@ func (b *base) memoryBytes() int64 {
 	var n int64
 	for i := range b.start {
 		n += int64(cap(b.start[i]))*4 + int64(cap(b.post[i]))*4
+	}
+	for _, o := range b.occ {
+		n += int64(cap(o)) * 8
 	}
 	return n
 }

@@ -254,6 +254,7 @@ func (s *Snapshot) vec(p uint32) Vec {
 // Snapshot.scratch so that a lookup in steady state allocates only its
 // results.
 type scratch struct {
+	keys   []uint32
 	bounds [][2]uint32
 	cands  []uint32
 	vecs   []Vec
@@ -322,10 +323,10 @@ func (s *Snapshot) plan(maxDist int, force bool) plan {
 		return p
 	}
 	if b := s.base; b != nil && b.lay.radii(maxDist, b.ntab, &p.baseRadii) {
-		p.probeBase = force || b.lay.cost(&p.baseRadii, int(b.n)) < float64(b.n)
+		p.probeBase = force || b.lay.cost(&p.baseRadii, int(b.n), b.occ != nil) < float64(b.n)
 	}
 	if nd := int(s.n - s.baseN()); nd > 0 && s.dlay.radii(maxDist, len(s.delta), &p.deltaRadii) {
-		p.probeDelta = force || s.dlay.cost(&p.deltaRadii, nd) < float64(nd)
+		p.probeDelta = force || s.dlay.cost(&p.deltaRadii, nd, false) < float64(nd)
 	}
 	return p
 }
