@@ -44,7 +44,8 @@ func TestBall(t *testing.T) {
 
 // TestWideSubstrings builds bases with the wide substrings that large
 // indexes get (17 to 22 bits) over a small bank and checks the probing
-// against brute force.
+// against brute force, with the occupancy bitmaps of sparse bases and
+// without them.
 func TestWideSubstrings(t *testing.T) {
 	for _, nbits := range []int{64, 256} {
 		for _, w := range []int{17, 20, 22} {
@@ -60,13 +61,22 @@ func TestWideSubstrings(t *testing.T) {
 				}
 				s := b.s
 				s.base = buildBaseLayout(s, makeLayout(nbits, (nbits+w-1)/w))
-				for _, q := range queriesNear(rng, items, nbits, 8, 40) {
-					for th := 0; th <= 40; th++ {
-						if th/s.base.lay.m > 2 {
-							break // slow at wide radii
+				if s.base.occ == nil {
+					t.Fatal("a sparse base has no occupancy bitmaps")
+				}
+				queries := queriesNear(rng, items, nbits, 8, 40)
+				// With the bitmaps, and without them, as a base too
+				// full for them probes.
+				for _, occ := range [][][]uint64{s.base.occ, nil} {
+					s.base.occ = occ
+					for _, q := range queries {
+						for th := 0; th <= 40; th++ {
+							if th/s.base.lay.m > 2 {
+								break // slow at wide radii
+							}
+							want := bruteForce(items, nbits, []Vec{q}, th)
+							check(t, fmt.Sprintf("mih, bitmaps %v", occ != nil), th, s.mih([]Vec{q}, th), want)
 						}
-						want := bruteForce(items, nbits, []Vec{q}, th)
-						check(t, "mih", th, s.mih([]Vec{q}, th), want)
 					}
 				}
 			})
