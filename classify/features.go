@@ -337,8 +337,9 @@ func VectorOf(occ []Occurrence) Vector {
 		es[i] = entry{o.Index, o.Lexicon, o.Neg}
 	}
 	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(a.idx, b.idx) })
-	var v Vector
-	var lexValue []float32
+	// At most one entry per occurrence: allocate once.
+	v := Vector{Index: make([]int32, 0, len(es)), Value: make([]float32, 0, len(es))}
+	lexValue := make([]float32, 0, len(es))
 	var ss float64
 	for i := 0; i < len(es); {
 		j := i
