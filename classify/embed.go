@@ -1,7 +1,9 @@
 package classify
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -29,6 +31,18 @@ func DefaultLexicon() (*Lexicon, error) {
 // DefaultTargets returns the embedded table of person and group words.
 func DefaultTargets() (*Targets, error) {
 	return ParseTargets(strings.NewReader(targetsTSV))
+}
+
+// TablesDigest identifies the embedded tables (substitutions, lexicon,
+// targets): the first 16 hex digits of the SHA-256 of their contents. A
+// model's features depend on them, so a model records the digest it was
+// trained with.
+func TablesDigest() string {
+	h := sha256.New()
+	for _, t := range []string{substitutionsTSV, lexiconTSV, targetsTSV} {
+		fmt.Fprintf(h, "%d\n%s", len(t), t)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Pipeline is the normalizer and featurizer the model was trained with.

@@ -99,11 +99,11 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 	cfg.Train.In = cfg.Features.Dim
 	trainEx := featurize(pipe, train)
 	devEx := featurize(pipe, dev)
-	onEpoch := func(epoch int, net *Net) (float64, error) {
+	onEpoch := func(epoch int, net *Net) ([numOutputs]float64, error) {
 		ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate)
 		fmt.Fprintf(logw, "epoch %d: dev dehumanizing F1 %.4f (threshold %.3f), offensive macro-F1 %.4f (threshold %.3f)\n",
 			epoch, ev.dehumF1, ev.th.Dehumanizing, ev.offMacroF1, ev.th.Offensive)
-		return ev.dehumF1 + ev.offMacroF1, nil
+		return [numOutputs]float64{OutDehumanizing: ev.dehumF1, OutOffensive: ev.offMacroF1}, nil
 	}
 	var members []*Net
 	for k := range max(1, cfg.Ensemble) {
@@ -143,6 +143,7 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 		MetaSigned:                strconv.FormatBool(cfg.Features.Signed),
 		MetaConjunctions:          strconv.FormatBool(cfg.Conjunctions),
 		MetaPredicates:            strconv.FormatBool(cfg.Predicates),
+		MetaTables:                classify.TablesDigest(),
 		MetaSelfCheck:             string(checks),
 		MetaTrainReport:           b.Report,
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/medialabel/medialabel/classify"
@@ -97,9 +98,9 @@ func TestBuildOpenRoundTrip(t *testing.T) {
 	}
 }
 
-// TestOpenDetectsCorruption changes one weight in the file: the stored
-// self-check outputs no longer match and Open refuses the model.
-func TestOpenDetectsCorruption(t *testing.T) {
+// buildSmallFile trains on smallCorpus and decodes the file written.
+func buildSmallFile(t *testing.T) *File {
+	t.Helper()
 	rows := smallCorpus()
 	b, err := Build(context.Background(), smallConfig(), rows, rows, io.Discard)
 	if err != nil {
@@ -109,6 +110,13 @@ func TestOpenDetectsCorruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+// TestOpenDetectsCorruption changes one weight in the file: the stored
+// self-check outputs no longer match and Open refuses the model.
+func TestOpenDetectsCorruption(t *testing.T) {
+	f := buildSmallFile(t)
 	_, _, x := mustPipeline(t).Features(SelfCheckCaptions()[0])
 	f.Net.W1[int(x.Index[0])*f.Net.Hidden] += 5
 	f.Net.B2[OutDehumanizing] += 1
@@ -118,6 +126,35 @@ func TestOpenDetectsCorruption(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), bad, Options{PoolSize: 1}); err == nil {
 		t.Fatal("Open accepted a model whose weights changed")
+	}
+}
+
+// TestOpenChecksTables changes the tables digest stored in a model: Open
+// refuses a model trained with other tables, and accepts one without the
+// digest (written before it was stored).
+func TestOpenChecksTables(t *testing.T) {
+	f := buildSmallFile(t)
+	if got := f.Metadata[MetaTables]; got != classify.TablesDigest() {
+		t.Fatalf("stored digest %q, want %q", got, classify.TablesDigest())
+	}
+	for _, tt := range []struct {
+		name, digest string
+		ok           bool
+	}{
+		{"other tables", "0123456789abcdef", false},
+		{"no digest", "", true},
+	} {
+		f.Metadata[MetaTables] = tt.digest
+		if tt.digest == "" {
+			delete(f.Metadata, MetaTables)
+		}
+		buf, err := EncodeONNX(f.Net, f.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(context.Background(), buf, Options{PoolSize: 1}); (err == nil) != tt.ok {
+			t.Errorf("%s: Open error %v, want ok = %v", tt.name, err, tt.ok)
+		}
 	}
 }
 
@@ -174,4 +211,53 @@ func FuzzDecodeONNX(f *testing.F) {
 			t.Fatalf("DecodeONNX returned an invalid net: %v", err)
 		}
 	})
+}
+
+// TestSplitStopping checks that with SplitStopping the dehumanizing units
+// come from the epoch with the best dehumanizing score and the offensive
+// units from the epoch with the best offensive score.
+func TestSplitStopping(t *testing.T) {
+	rows := smallCorpus()
+	pipe := mustPipeline(t)
+	ex := featurize(pipe, rows)
+	cfg := smallConfig().Train
+	cfg.In, cfg.Epochs, cfg.SplitStopping = smallConfig().Features.Dim, 3, true
+	// Scores per epoch: dehumanizing best at 1, offensive best at 3.
+	scores := map[int][numOutputs]float64{1: {0.9, 0.1}, 2: {0.5, 0.5}, 3: {0.1, 0.9}}
+	snap := map[int]*Net{}
+	net, err := Train(context.Background(), cfg, ex, func(epoch int, n *Net) ([numOutputs]float64, error) {
+		snap[epoch] = n.clone()
+		return scores[epoch], nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, H := cfg.DehumanizingUnits, cfg.Hidden
+	for i := range net.In {
+		for j := range H {
+			from := snap[3]
+			if j < d {
+				from = snap[1]
+			}
+			if net.W1[i*H+j] != from.W1[i*H+j] {
+				t.Fatalf("W1[%d,%d] is not from the epoch of its part", i, j)
+			}
+		}
+	}
+	if net.B2[OutDehumanizing] != snap[1].B2[OutDehumanizing] || net.B2[OutOffensive] != snap[3].B2[OutOffensive] {
+		t.Errorf("output biases %v, want %v and %v", net.B2, snap[1].B2[OutDehumanizing], snap[3].B2[OutOffensive])
+	}
+	if slices.Equal(snap[1].W1, snap[3].W1) {
+		t.Fatal("epochs 1 and 3 have the same weights: the test shows nothing")
+	}
+	// Without SplitStopping the whole network of the best sum (epoch 1 or
+	// 3: equal sums, the first kept) is returned.
+	cfg.SplitStopping = false
+	whole, err := Train(context.Background(), cfg, ex, func(epoch int, n *Net) ([numOutputs]float64, error) { return scores[epoch], nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(whole.W1, snap[1].W1) {
+		t.Error("without split stopping the result is not epoch 1's network")
+	}
 }

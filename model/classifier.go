@@ -26,6 +26,7 @@ const (
 	MetaSigned                = "medialabel.features.signed"       // absent means false
 	MetaConjunctions          = "medialabel.features.conjunctions" // absent means false
 	MetaPredicates            = "medialabel.features.predicates"   // absent means false
+	MetaTables                = "medialabel.features.tables"       // classify.TablesDigest at training; absent in older files
 	MetaSelfCheck             = "medialabel.selfcheck"
 	MetaTrainReport           = "medialabel.train.report"
 )
@@ -248,6 +249,9 @@ func parseMetadata(f *File) (Thresholds, featureSet, []SelfCheckCase, error) {
 	}
 	if fs.conjunctions && !fs.lexicon || fs.predicates && !fs.conjunctions {
 		return th, fs, nil, fmt.Errorf("metadata %s, %s: conjunction features need the lexicon, predicates need conjunctions", MetaConjunctions, MetaPredicates)
+	}
+	if d, ok := f.Metadata[MetaTables]; ok && d != classify.TablesDigest() {
+		return th, fs, nil, fmt.Errorf("metadata %s = %q: the model was trained with other normalization and lexicon tables than this binary's (%s)", MetaTables, d, classify.TablesDigest())
 	}
 	var checks []SelfCheckCase
 	if err := json.Unmarshal([]byte(f.Metadata[MetaSelfCheck]), &checks); err != nil || len(checks) == 0 {

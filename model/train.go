@@ -43,6 +43,12 @@ type TrainConfig struct {
 	DehumanizingUnits int
 	PosWeight         [numOutputs]float64 // loss weight of positive examples, per output (0 means 1)
 	OutWeight         [numOutputs]float64 // loss weight of each output (0 means 1)
+	// SplitStopping, with DehumanizingUnits above 0, keeps each part of a
+	// split hidden layer from its own best epoch: the dehumanizing units
+	// (and bias) from the epoch with the best dehumanizing score, the
+	// others from the epoch with the best offensive score. Without it the
+	// whole network of the epoch with the best sum of scores is kept.
+	SplitStopping bool
 }
 
 // DefaultTrainConfig returns the training configuration of the shipped model.
@@ -55,11 +61,13 @@ func DefaultTrainConfig() TrainConfig {
 }
 
 // EpochFunc is called after every epoch with the current weights; it
-// returns a score to maximize (for early stopping), or an error to stop.
-type EpochFunc func(epoch int, net *Net) (float64, error)
+// returns a score per output to maximize (for early stopping), or an error
+// to stop.
+type EpochFunc func(epoch int, net *Net) ([numOutputs]float64, error)
 
 // Train fits a network to train and returns the weights of the epoch with
-// the best score from onEpoch (the last epoch when onEpoch is nil).
+// the best sum of scores from onEpoch (the last epoch when onEpoch is nil),
+// or with cfg.SplitStopping each part from its own best epoch.
 func Train(ctx context.Context, cfg TrainConfig, train []Example, onEpoch EpochFunc) (*Net, error) {
 	if cfg.In <= 0 || cfg.Hidden <= 0 || cfg.Hidden > maxHiddenSz || cfg.Epochs <= 0 || cfg.DehumanizingUnits < 0 || cfg.DehumanizingUnits >= cfg.Hidden {
 		return nil, fmt.Errorf("train: bad config %+v", cfg)
@@ -80,8 +88,9 @@ func Train(ctx context.Context, cfg TrainConfig, train []Example, onEpoch EpochF
 	for i := range order {
 		order[i] = i
 	}
-	var best *Net
-	bestScore := math.Inf(-1)
+	split := cfg.SplitStopping && cfg.DehumanizingUnits > 0
+	var best, bestOff *Net
+	bestScore, bestOffScore := math.Inf(-1), math.Inf(-1)
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for k, i := range order {
@@ -95,9 +104,16 @@ func Train(ctx context.Context, cfg TrainConfig, train []Example, onEpoch EpochF
 		if onEpoch == nil {
 			continue
 		}
-		score, err := onEpoch(epoch, t.net)
+		scores, err := onEpoch(epoch, t.net)
 		if err != nil {
 			return nil, fmt.Errorf("train: epoch %d: %w", epoch, err)
+		}
+		score := scores[OutDehumanizing] + scores[OutOffensive]
+		if split {
+			score = scores[OutDehumanizing]
+			if s := scores[OutOffensive]; s > bestOffScore {
+				bestOffScore, bestOff = s, t.net.clone()
+			}
 		}
 		if score > bestScore {
 			bestScore, best = score, t.net.clone()
@@ -106,7 +122,25 @@ func Train(ctx context.Context, cfg TrainConfig, train []Example, onEpoch EpochF
 	if best == nil {
 		best = t.net.clone()
 	}
+	if bestOff != nil {
+		best.takeUnits(bestOff, cfg.DehumanizingUnits)
+	}
 	return best, nil
+}
+
+// takeUnits copies into n the hidden units from first on of src, and the
+// offensive output's weights and bias: the offensive part of a split
+// hidden layer.
+func (n *Net) takeUnits(src *Net, first int) {
+	H := n.Hidden
+	for i := range n.In {
+		copy(n.W1[i*H+first:(i+1)*H], src.W1[i*H+first:(i+1)*H])
+	}
+	copy(n.B1[first:], src.B1[first:])
+	for j := first; j < H; j++ {
+		n.W2[j*n.Outputs+OutOffensive] = src.W2[j*n.Outputs+OutOffensive]
+	}
+	n.B2[OutOffensive] = src.B2[OutOffensive]
 }
 
 func (n *Net) clone() *Net {

@@ -76,6 +76,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.StringVar(&coldDehum, "cold-dehumanizing", "safe", "how COLD rows count for the dehumanizing output: none (unknown), safe (label 0 rows are negatives), all (every row is a negative)")
 	f.BoolVar(&coldDevInTrain, "cold-dev-in-train", true, "also train on COLD's dev split, as the shipped model was (its dev scores are then optimistic); false to hold it out")
 	f.Float64Var(&cfg.OffensiveThreshold, "offensive-threshold", 0, "offensive threshold to store (0: chosen on dev, or 0.5 with --cold-dev-in-train)")
+	f.Float64Var(&cfg.MaxHardNegativeRate, "max-negative-rate", cfg.MaxHardNegativeRate, "the dehumanizing threshold flags at most this share of the dev captions labelled not dehumanizing (0 = no cap)")
 	f.IntVar(&repeat, "dehumanization-repeat", 4, "how many times each caption of the dehumanization train split is seen per epoch")
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
@@ -86,12 +87,14 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.IntVar(&cfg.Ensemble, "ensemble", cfg.Ensemble, "networks trained with consecutive seeds and merged into one (hidden units add up)")
 	f.IntVar(&cfg.Train.Hidden, "hidden", cfg.Train.Hidden, "hidden units")
 	f.IntVar(&cfg.Train.DehumanizingUnits, "dehumanizing-units", cfg.Train.DehumanizingUnits, "hidden units reserved for the dehumanizing output (0 = all units shared)")
+	f.BoolVar(&cfg.Train.SplitStopping, "split-stopping", cfg.Train.SplitStopping, "keep the dehumanizing and the offensive units each from its own best epoch on dev (needs --dehumanizing-units)")
 	f.IntVar(&cfg.Train.Epochs, "epochs", cfg.Train.Epochs, "epochs (the best on dev is kept)")
 	f.Float64Var(&cfg.Train.LearningRate, "lr", cfg.Train.LearningRate, "Adam learning rate")
 	f.Float64Var(&cfg.Train.Dropout, "dropout", cfg.Train.Dropout, "hidden dropout")
 	f.Float64Var(&cfg.Train.InputDropout, "input-dropout", cfg.Train.InputDropout, "input feature dropout")
 	f.Float64Var(&cfg.Train.InitScale, "init-scale", cfg.Train.InitScale, "standard deviation of the initial first-layer weights (0 = 0.3)")
 	f.Float64Var(&cfg.Train.L2, "l2", cfg.Train.L2, "L2 weight decay")
+	f.Float64Var(&cfg.Train.PosWeight[model.OutOffensive], "offensive-pos-weight", cfg.Train.PosWeight[model.OutOffensive], "loss weight of offensive positives (0 = 1)")
 	f.Float64Var(&cfg.Train.PosWeight[model.OutDehumanizing], "dehumanizing-pos-weight", cfg.Train.PosWeight[model.OutDehumanizing], "loss weight of dehumanizing positives (0 = 1)")
 	return cmd
 }
