@@ -38,7 +38,7 @@ type FeatureConfig struct {
 
 // DefaultFeatureConfig returns the configuration the shipped model uses.
 func DefaultFeatureConfig() FeatureConfig {
-	return FeatureConfig{Dim: 1 << 15, MinN: 1, MaxN: 3, Signed: true}
+	return FeatureConfig{Dim: 1 << 16, MinN: 1, MaxN: 3, Signed: true}
 }
 
 // A Featurizer hashes normalized text into sparse vectors. It is built

@@ -161,7 +161,7 @@ func TestServe(t *testing.T) {
 		}
 	}
 
-	resp = post("/v1/label", labelKey, map[string]string{"caption": "這些蟑螂應該被清除"}, reencoded.Bytes())
+	resp = post("/v1/label", labelKey, map[string]string{"caption": "這些黑衣人係蟑螂，應該被清除"}, reencoded.Bytes())
 	var lr struct {
 		Labels []struct{ Name, Label string }
 	}
