@@ -26,21 +26,40 @@ const (
 	smoothFrac = 0.80
 	textFrac   = 0.40
 	textTol    = 12
-	boxFrac    = 0.75
-	boxSmooth  = 0.75
+	// Of a line of text, at most textMidFrac of the pixels lie between
+	// textTol and textFar of the bar's colour (edges of letters, JPEG
+	// ringing).
+	textFar     = 48
+	textMidFrac = 0.25
+	boxFrac     = 0.75
+	boxSmooth   = 0.75
 	// An edge is where edgeFrac of a line differs from the line before
 	// by edgeStep in some channel.
 	edgeStep = 16
-	edgeFrac = 0.5
+	// Between dark pixels, edgeStepDark is enough.
+	edgeStepDark = 8
+	darkLevel    = 96
+	edgeFrac     = 0.5
 	// keepFrac is the least part of each side a peel may leave.
 	keepFrac = 0.30
 )
 
-// peel removes bands from the sides of r and returns what is left: flat
-// borders only, or with text also bands of graphic lines (caption bars,
-// status and header bars, the frame of a post). It never leaves less
-// than keepFrac of r's width or height.
-func (p *plane) peel(r image.Rectangle, text bool) image.Rectangle {
+// How peel treats the sides of a rectangle.
+const (
+	// borders removes flat borders, but not the flat margin of a
+	// caption bar above its text.
+	borders = iota
+	// flat removes every run of flat lines of one colour from a side,
+	// even where a picture of that colour (a black background) follows.
+	flat
+	// bars removes flat borders and bands of graphic lines (caption
+	// bars, status and header bars, the frame of a post).
+	bars
+)
+
+// peel removes bands from the sides of r as mode says and returns what
+// is left. It never leaves less than keepFrac of r's width or height.
+func (p *plane) peel(r image.Rectangle, mode int) image.Rectangle {
 	minW := max(8, int(float64(r.Dx())*keepFrac))
 	minH := max(8, int(float64(r.Dy())*keepFrac))
 	for range 4 {
@@ -50,7 +69,7 @@ func (p *plane) peel(r image.Rectangle, text bool) image.Rectangle {
 			if side == top || side == bottom {
 				room = r.Dy() - minH
 			}
-			n := p.band(r, side, text, room)
+			n := p.band(r, side, mode, room)
 			if n == 0 {
 				continue
 			}
@@ -74,9 +93,10 @@ func (p *plane) peel(r image.Rectangle, text bool) image.Rectangle {
 }
 
 // band returns how many lines from side of r make a border (flat lines
-// of one colour) or, with text, a graphic band that starts with a flat
+// of one colour) or, in mode bars, a graphic band that starts with a flat
 // line. It returns 0 when the band would be longer than room.
-func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
+func (p *plane) band(r image.Rectangle, side, mode int, room int) int {
+	text := mode == bars
 	length := r.Dy()
 	if side == left || side == right {
 		length = r.Dx()
@@ -115,7 +135,7 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 				// the next bar. (A gradual drift, as of a sky, is followed
 				// too; the edge rule keeps the band from ending in it.)
 				c0, last = st.median, i
-			case nearFracTol(l, c0, textTol) >= textFrac:
+			case textLine(l, c0):
 				last = i
 			}
 		}
@@ -131,7 +151,7 @@ func (p *plane) band(r image.Rectangle, side int, text bool, room int) int {
 	if n > room {
 		return 0
 	}
-	if !text && n < length {
+	if mode == borders && n < length {
 		// Flat lines that end at text are the margin of a caption bar,
 		// not a border: cutting there would cut through the bar.
 		if nearFracTol(p.line(r, side, n, buf), c0, textTol) >= textFrac {
@@ -167,14 +187,45 @@ func (p *plane) line(r image.Rectangle, side, i int, buf []uint8) []uint8 {
 
 // edge reports whether two neighbouring lines differ along most of
 // their length: the straight edge of a picture against a bar or border.
+// Where both pixels are dark (every channel under darkLevel), a smaller
+// step (edgeStepDark) counts: a dark photograph on a dark app card
+// differs from it by little, as the eye sees dark shades.
 func edge(a, b []uint8) bool {
 	n, diff := len(a)/3, 0
 	for i := 0; i+2 < len(a) && i+2 < len(b); i += 3 {
-		if abs(int(a[i])-int(b[i])) >= edgeStep || abs(int(a[i+1])-int(b[i+1])) >= edgeStep || abs(int(a[i+2])-int(b[i+2])) >= edgeStep {
+		step := edgeStep
+		if max(a[i], a[i+1], a[i+2], b[i], b[i+1], b[i+2]) < darkLevel {
+			step = edgeStepDark
+		}
+		if abs(int(a[i])-int(b[i])) >= step || abs(int(a[i+1])-int(b[i+1])) >= step || abs(int(a[i+2])-int(b[i+2])) >= step {
 			diff++
 		}
 	}
 	return n > 0 && float64(diff) >= edgeFrac*float64(n)
+}
+
+// textLine reports whether l is a line of text on a bar of colour c: at
+// least textFrac of its pixels within textTol of c, and at most
+// textMidFrac neither near c nor far from it (more than textFar in some
+// channel), as letters are drawn in a colour that stands out from the
+// bar. A line of a dark photograph on a dark card has many pixels a
+// little off the card's colour.
+func textLine(l []uint8, c [3]uint8) bool {
+	n := len(l) / 3
+	if n == 0 {
+		return false
+	}
+	near, mid := 0, 0
+	for i := 0; i < len(l); i += 3 {
+		d := max(abs(int(l[i])-int(c[0])), abs(int(l[i+1])-int(c[1])), abs(int(l[i+2])-int(c[2])))
+		switch {
+		case d <= textTol:
+			near++
+		case d <= textFar:
+			mid++
+		}
+	}
+	return float64(near) >= textFrac*float64(n) && float64(mid) <= textMidFrac*float64(n)
 }
 
 // barLine reports whether l, with statistics st, is mostly one colour

@@ -4,7 +4,8 @@
 // letterbox, a phone-app frame, or are set beside another picture. A
 // perceptual hash of the whole meme then differs from the hash of the
 // original. Find returns a few candidate rectangles (borders trimmed,
-// caption bars and app frames cut, juxtapositions split at their seam),
+// caption bars and app frames cut, juxtapositions split at their seam: a
+// gap, a step in brightness, or a change of colour that stands out),
 // each to be hashed as well as the whole image. Crop returns regions of a
 // bank picture (its centre and one-sided crops), stored with a bank entry
 // so that a cropped copy still matches.
@@ -19,23 +20,52 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"strings"
 )
 
 // MaxSide is the longer side of the copy that Find analyses.
 const MaxSide = 512
 
 // MaxRegions bounds the number of regions Find returns.
-const MaxRegions = 6
+const MaxRegions = 8
 
 // Region names that Find returns.
 const (
 	Trim        = "trim"         // uniform borders removed
+	FlatTrim    = "flat-trim"    // runs of flat lines removed from each side, whatever follows
 	CaptionCut  = "caption-cut"  // borders, caption bars and app frames removed
 	SplitLeft   = "split-left"   // left part of a side-by-side juxtaposition
 	SplitRight  = "split-right"  // right part
 	SplitTop    = "split-top"    // upper part of a stacked juxtaposition
 	SplitBottom = "split-bottom" // lower part
+	// CutSuffix ends the name of a part of a split with its bars cut
+	// too ("split-left-cut"), when that differs from the part.
+	CutSuffix = "-cut"
 )
+
+// fallbackFrac is the least share of the trimmed picture each part of a
+// split of it must have (see Find).
+const fallbackFrac = 0.3
+
+// span is the length of r across a vertical seam, or along a
+// horizontal one.
+func span(r image.Rectangle, vertical bool) float64 {
+	if vertical {
+		return float64(r.Dx())
+	}
+	return float64(r.Dy())
+}
+
+// Found reports whether name is one of the region names Find gives, as
+// opposed to the names of Crops.
+func Found(name string) bool {
+	switch name {
+	case Trim, FlatTrim, CaptionCut, SplitLeft, SplitRight, SplitTop, SplitBottom:
+		return true
+	}
+	base, ok := strings.CutSuffix(name, CutSuffix)
+	return ok && base != CaptionCut && Found(base)
+}
 
 // A Region is a named rectangle of an image.
 type Region struct {
@@ -47,7 +77,9 @@ type Region struct {
 // meme was made from, in the coordinates of img.Bounds(). The whole image
 // is never among them: the caller hashes it anyway. At most MaxRegions
 // are returned, none smaller than a tenth of the image's area, and no
-// two with the same rectangle.
+// two with the same rectangle. The parts of a split come with their
+// borders trimmed (SplitLeft...) and, when that differs, with their bars
+// cut too (SplitLeft+CutSuffix...).
 func Find(img image.Image) []Region {
 	p := newPlane(img, MaxSide)
 	if p.w < 16 || p.h < 16 {
@@ -68,17 +100,40 @@ func Find(img image.Image) []Region {
 		out = append(out, Region{Name: name, Rect: r})
 	}
 
-	trimmed := p.peel(full, false)
+	trimmed := p.peel(full, borders)
 	add(Trim, trimmed)
-	cut := p.peel(full, true)
+	cut := p.peel(full, bars)
 	add(CaptionCut, cut)
-	if a, b, ok := p.split(cut, true); ok {
-		add(SplitLeft, p.peel(a, true))
-		add(SplitRight, p.peel(b, true))
+	// The parts of a split lose their borders (the background a smaller
+	// picture is centred on); bars are cut from them too only as further
+	// regions, as a picture of stripes (stairs, blinds) looks like bars.
+	var cuts []Region
+	for _, sp := range []struct {
+		vertical bool
+		a, b     string
+	}{{true, SplitLeft, SplitRight}, {false, SplitTop, SplitBottom}} {
+		a, b, ok := p.split(cut, sp.vertical)
+		if !ok && trimmed != cut {
+			// Cutting bars may have taken a smooth picture (a sea under
+			// a sky) for a bar: look in the trimmed picture too, for
+			// parts of fallbackFrac of it at least (not a caption bar
+			// and its picture, whose bar alone would match the same bar
+			// over another picture).
+			a, b, ok = p.split(trimmed, sp.vertical)
+			ok = ok && min(span(a, sp.vertical), span(b, sp.vertical)) >= fallbackFrac*span(trimmed, sp.vertical)
+		}
+		if ok {
+			add(sp.a, p.peel(a, borders))
+			add(sp.b, p.peel(b, borders))
+			cuts = append(cuts, Region{sp.a + CutSuffix, p.peel(a, bars)}, Region{sp.b + CutSuffix, p.peel(b, bars)})
+		}
 	}
-	if a, b, ok := p.split(cut, false); ok {
-		add(SplitTop, p.peel(a, true))
-		add(SplitBottom, p.peel(b, true))
+	// A picture on a background of the border's colour (a black
+	// background in a black letterbox) loses its background here, and
+	// so does the bank picture, which Find cuts the same way.
+	add(FlatTrim, p.peel(full, flat))
+	for _, c := range cuts {
+		add(c.Name, c.Rect)
 	}
 	for i := range out {
 		out[i].Rect = p.toImage(out[i].Rect, img.Bounds())

@@ -221,6 +221,38 @@ func ExampleFind() {
 	}
 	// Output:
 	// caption-cut (0,40)-(300,240)
+	// flat-trim (0,10)-(300,240)
+}
+
+// TestFlatTrim checks that a picture on a black background in a black
+// letterbox, which the border rule leaves whole (the flat lines end at
+// lines that are mostly black, as at the text of a caption bar), loses
+// the letterbox and the background in flat-trim, as the picture itself
+// does.
+func TestFlatTrim(t *testing.T) {
+	// A bright disc on black, like a scan of an eye.
+	pic := image.NewNRGBA(image.Rect(0, 0, 240, 240))
+	tex := texture(240, 240, 8)
+	for y := range 240 {
+		for x := range 240 {
+			dx, dy := float64(x)-120, float64(y)-120
+			c := color.NRGBA{0, 0, 0, 255}
+			if dx*dx+dy*dy < 100*100 {
+				c = tex.NRGBAAt(x, y)
+			}
+			pic.SetNRGBA(x, y, c)
+		}
+	}
+	boxed := apply(t, memeedit.Border{Top: 0.25, Bottom: 0.25, Colour: color.NRGBA{0, 0, 0, 255}}, pic, nil)
+	own, ok := region(Find(pic), FlatTrim)
+	if !ok || !within(own, image.Rect(20, 20, 220, 220), 3) {
+		t.Fatalf("flat-trim of the picture = %v (found %t), want about (20,20)-(220,220)", own, ok)
+	}
+	got, ok := region(Find(boxed), FlatTrim)
+	want := own.Add(image.Pt(0, 60))
+	if !ok || !within(got, want, 2) {
+		t.Errorf("flat-trim of the letterboxed picture = %v (found %t), want %v", got, ok, want)
+	}
 }
 
 func TestCrops(t *testing.T) {
@@ -357,5 +389,55 @@ func TestBank(t *testing.T) {
 	}
 	if rs[0].Name != "centre92" || rs[len(rs)-1].Name != Trim {
 		t.Errorf("first and last regions %v, %v; want centre92 and trim", rs[0], rs[len(rs)-1])
+	}
+}
+
+// TestColourSeam checks the seam found by the colour change between
+// lines, where two pictures touch without a gap, and that a plain
+// picture has none.
+func TestColourSeam(t *testing.T) {
+	pic := texture(300, 200, 6)
+	// The partner is the picture's own texture with its channels
+	// swapped and darkened: alike in texture, unlike in colour.
+	partner := image.NewNRGBA(image.Rect(0, 0, 260, 200))
+	src := texture(260, 200, 7)
+	for i := 0; i < len(src.Pix); i += 4 {
+		partner.Pix[i], partner.Pix[i+1], partner.Pix[i+2], partner.Pix[i+3] = src.Pix[i+2]/2, src.Pix[i]/2, src.Pix[i+1], 255
+	}
+	tests := []struct {
+		j        memeedit.Juxtapose
+		vertical bool
+		want     int // in image pixels
+	}{
+		{memeedit.Juxtapose{PartnerScale: 1}, true, 300},
+		{memeedit.Juxtapose{PartnerScale: 1, PartnerFirst: true}, true, 260},
+		{memeedit.Juxtapose{Stacked: true, PartnerScale: 1}, false, 200},
+	}
+	for _, tt := range tests {
+		img := apply(t, tt.j, pic, partner)
+		p := newPlane(img, MaxSide)
+		r := image.Rect(0, 0, p.w, p.h)
+		length := p.w
+		if !tt.vertical {
+			length = p.h
+		}
+		margin := int(float64(length) * seamMargin)
+		u, ok := p.colourSeam(r, tt.vertical, margin, length-margin)
+		got := int(float64(u) * p.sx)
+		if !tt.vertical {
+			got = int(float64(u) * p.sy)
+		}
+		if !ok || abs(got-tt.want) > 2 {
+			t.Errorf("%s: seam at %d (found %t), want %d", tt.j, got, ok, tt.want)
+		}
+	}
+	for seed := range uint64(5) {
+		img := texture(300, 240, seed+20)
+		p := newPlane(img, MaxSide)
+		for _, vertical := range []bool{true, false} {
+			if u, ok := p.colourSeam(image.Rect(0, 0, p.w, p.h), vertical, 40, 200); ok {
+				t.Errorf("texture %d: seam at %d (vertical %t), want none", seed, u, vertical)
+			}
+		}
 	}
 }

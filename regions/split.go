@@ -97,6 +97,12 @@ func (p *plane) split(r image.Rectangle, vertical bool) (a, b image.Rectangle, o
 		}
 	}
 	if bestU < 0 || float64(best) < seamFrac*float64(vhi-vlo) {
+		// No step stands out in enough places: look for the line whose
+		// colour change stands out from those around it.
+		if u, ok := p.colourSeam(r, vertical, from, to); ok {
+			a, b = cut(u, u)
+			return a, b, true
+		}
 		return a, b, false
 	}
 	// Of the lines next to the best, the seam lies where the step from the
@@ -113,6 +119,66 @@ func (p *plane) split(r image.Rectangle, vertical bool) (a, b image.Rectangle, o
 	}
 	a, b = cut(seam, seam)
 	return a, b, true
+}
+
+// Thresholds of colourSeam: the mean colour change across the seam must
+// be at least ratioStep and ratioFactor times the mean change between
+// the lines around it (up to ratioReach lines away on each side, the
+// nearest ratioSkip left out, where shrinking may have blurred the seam).
+const (
+	ratioStep   = 10
+	ratioFactor = 3.0
+	ratioReach  = 8
+	ratioSkip   = 1
+)
+
+// colourSeam looks for a seam between two pictures that touch without a
+// gap, where neither a gap nor a step in brightness shows it (two dark
+// pictures, a green beside a grey of the same brightness): the line u
+// between from and to where the mean colour change from the line before
+// (the largest change in any channel, averaged along the line) is
+// largest relative to the changes between the lines around it. Within a
+// picture, neighbouring lines are alike; across a seam, they are two
+// unrelated pictures.
+func (p *plane) colourSeam(r image.Rectangle, vertical bool, from, to int) (int, bool) {
+	lo, hi := r.Min.X, r.Max.X
+	if !vertical {
+		lo, hi = r.Min.Y, r.Max.Y
+	}
+	side := left
+	if !vertical {
+		side = top
+	}
+	// change[u-lo] is the mean change between lines u-1 and u.
+	change := make([]float64, hi-lo)
+	prev := append([]uint8(nil), p.line(r, side, 0, nil)...)
+	buf := make([]uint8, 0, len(prev))
+	for u := lo + 1; u < hi; u++ {
+		l := p.line(r, side, u-lo, buf)
+		sum := 0
+		for i := 0; i+2 < len(l); i += 3 {
+			sum += max(abs(int(l[i])-int(prev[i])), abs(int(l[i+1])-int(prev[i+1])), abs(int(l[i+2])-int(prev[i+2])))
+		}
+		change[u-lo] = float64(sum) / float64(max(1, len(l)/3))
+		prev = append(prev[:0], l...)
+	}
+	bestU, bestRatio := -1, 0.0
+	for u := max(from, lo+ratioReach+1); u < min(to, hi-ratioReach); u++ {
+		c := change[u-lo]
+		if c < ratioStep {
+			continue
+		}
+		around, n := 0.0, 0
+		for k := ratioSkip + 1; k <= ratioReach; k++ {
+			around += change[u-k-lo] + change[u+k-lo]
+			n += 2
+		}
+		around /= float64(n)
+		if ratio := c / max(around, 1); ratio > bestRatio {
+			bestU, bestRatio = u, ratio
+		}
+	}
+	return bestU, bestU >= 0 && bestRatio >= ratioFactor
 }
 
 func abs(x int) int {
