@@ -28,7 +28,7 @@ section "COLD test (dehumanizing flagged share by COLD label)"
 "$ML" eval --data corpus/cold/test.csv --text-col TEXT --label-col none --output dehumanizing --group-col label --worst 5
 section "Dehumanization held-out split (dehumanizing; hard negatives by kind)"
 "$ML" eval --data corpus/dehumanization/heldout.jsonl --output dehumanizing --group-col kind --worst 10
-section "Dehumanization held-out split (dehumanizing flagged share by batch: h01-h16 first writer, h17-h22 second)"
+section "Dehumanization held-out split (dehumanizing flagged share by batch: h01-h16 first writer, h17-h22 second, h23-h27 third)"
 "$ML" eval --data corpus/dehumanization/heldout.jsonl --output dehumanizing --group-col batch --worst 0
 section "Dehumanization held-out split (offensive)"
 "$ML" eval --data corpus/dehumanization/heldout.jsonl --output offensive --worst 0
