@@ -3,9 +3,10 @@
 // bar, a border or an app frame, is set beside another picture, or is
 // cropped or mirrored. So a query is the fingerprint of the whole picture
 // plus the hashes of its mirror, of the regions where the original may
-// hide (package regions) and of its own crops, and a bank entry keeps,
-// besides its signals, the PDQ and pHash hashes of crops and regions of
-// its picture and a thumbnail for the moderators' page.
+// hide (package regions) and of its own crops, each with its mirror's PDQ,
+// and a bank entry keeps, besides its signals, the PDQ and pHash hashes
+// of crops and regions of its picture and a thumbnail for the
+// moderators' page.
 //
 // Everything is computed from one decode of the file.
 package meme
@@ -36,9 +37,12 @@ const ThumbnailSide = 256
 // any other flat picture.
 const MinRegionQuality = 50
 
-// QueryCut is the crop level of a query's own crops (regions.Crops): a
-// sticker or logo in a corner or along a side is cut away with it.
-const QueryCut = 0.16
+// QueryCuts are the crop levels of a query's own crops (regions.Crops):
+// a sticker or logo in a corner or along a side is cut away with them.
+// 24% cuts away a sticker of up to a fifth of the shorter side in any
+// corner, and is one of the bank's levels (regions.DefaultCuts), so the
+// crop of a copy meets the same crop of its original.
+func QueryCuts() []float64 { return []float64{0.16, 0.24} }
 
 // MirrorRegion is the name of the query region holding the hashes of the
 // picture's left-right mirror.
@@ -46,6 +50,11 @@ const MirrorRegion = "mirror"
 
 // CropPrefix starts the names of a query's own crops ("crop-centre84").
 const CropPrefix = "crop-"
+
+// MirrorPrefix starts the names of the mirrors of a query's regions and
+// crops ("mirror-caption-cut") when the query has no PDQ rotations to
+// hold them.
+const MirrorPrefix = "mirror-"
 
 // Options say what a Hasher computes.
 type Options struct {
@@ -77,6 +86,7 @@ type Hasher struct {
 	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions and a query's mirror
 	queryRegion *fingerprint.Hasher // as region, with PDQ rotations if asked for
 	queryCrop   *fingerprint.Hasher // PDQ alone, with rotations if asked for
+	mirror      *fingerprint.Hasher // PDQ alone, for the mirrors of a query's regions and crops
 }
 
 // New returns a Hasher for opts.
@@ -108,6 +118,9 @@ func New(opts Options) (*Hasher, error) {
 	if h.queryCrop, err = fingerprint.New(fingerprint.Options{Signals: pdqOnly, Dihedral: opts.Dihedral}); err != nil {
 		return nil, err
 	}
+	if h.mirror, err = fingerprint.New(fingerprint.Options{Signals: pdqOnly}); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -124,8 +137,11 @@ type Query struct {
 // PDQ hash replaces PDQ's FlipY hash in the query (the Fingerprint keeps
 // PDQ's); its other hashes, and without Dihedral its PDQ hash, make the
 // query region MirrorRegion. Query also adds as query regions the regions
-// regions.Find finds, and the crops of regions.Crops at QueryCut (named
-// with CropPrefix, PDQ alone: their pHash matched unrelated pictures).
+// regions.Find finds, and the crops of regions.Crops at each of QueryCuts
+// (named with CropPrefix, PDQ alone: their pHash matched unrelated
+// pictures), each with the PDQ hash of its own mirror in the same way
+// (as the region's FlipY, or without Dihedral as a region named with
+// MirrorPrefix; the mirrors' pHash matched an unrelated picture too).
 // Regions and crops of PDQ quality under MinRegionQuality are left out.
 // The caller adds thresholds and banks.
 func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
@@ -145,45 +161,74 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		return Query{}, err
 	}
 	q := Query{Fingerprint: fp, Query: matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}}
-	mfp, err := h.region.HashImage(ctx, imaging.FlipH(im.Image))
+	img := im.Image
+	b := img.Bounds()
+	flipped := imaging.FlipH(img) // at the origin
+	mfp, err := h.region.HashImage(ctx, flipped)
 	if err != nil {
 		return Query{}, fmt.Errorf("mirror: %w", err)
 	}
-	mirror := matcher.Region{Name: MirrorRegion}
-	for _, mh := range mfp.Hashes {
-		if mh.Signal == medialabel.PDQ && q.Query.Dihedral != nil {
-			// The mirror's own PDQ hash stands for PDQ's, so that a
-			// match through it reports its Transform.
-			dih := maps.Clone(q.Query.Dihedral)
-			dih[medialabel.FlipY] = mh
-			q.Query.Dihedral = dih
-			continue
-		}
-		mirror.Hashes = append(mirror.Hashes, mh)
+	var mirror matcher.Region
+	q.Query.Dihedral, mirror = withMirror(q.Query.Dihedral, mfp, MirrorRegion)
+	if len(mirror.Hashes) > 0 {
+		q.Query.Regions = append(q.Query.Regions, mirror)
 	}
-	q.Query.Regions = append(q.Query.Regions, mirror)
-	add := func(hr *fingerprint.Hasher, r regions.Region) error {
-		rfp, err := hashRegion(ctx, hr, im.Image, r)
+	add := func(hr, hm *fingerprint.Hasher, r regions.Region) error {
+		rfp, err := hashRegion(ctx, hr, img, r)
 		if err != nil {
 			return err
 		}
-		if rfp.PDQQuality >= MinRegionQuality {
-			q.Query.Regions = append(q.Query.Regions, matcher.Region{Name: r.Name, Hashes: rfp.Hashes, Dihedral: rfp.Dihedral})
+		if rfp.PDQQuality < MinRegionQuality {
+			return nil
+		}
+		// The region's mirror is the mirrored rectangle of the flipped
+		// picture.
+		mr := regions.Region{Name: r.Name, Rect: image.Rect(b.Max.X-r.Rect.Max.X, r.Rect.Min.Y-b.Min.Y, b.Max.X-r.Rect.Min.X, r.Rect.Max.Y-b.Min.Y)}
+		mfp, err := hashRegion(ctx, hm, flipped, mr)
+		if err != nil {
+			return fmt.Errorf("mirror: %w", err)
+		}
+		dih, mirror := withMirror(rfp.Dihedral, mfp, MirrorPrefix+r.Name)
+		q.Query.Regions = append(q.Query.Regions, matcher.Region{Name: r.Name, Hashes: rfp.Hashes, Dihedral: dih})
+		if len(mirror.Hashes) > 0 {
+			q.Query.Regions = append(q.Query.Regions, mirror)
 		}
 		return nil
 	}
-	for _, r := range regions.Find(im.Image) {
-		if err := add(h.queryRegion, r); err != nil {
+	for _, r := range regions.Find(img) {
+		if err := add(h.queryRegion, h.mirror, r); err != nil {
 			return Query{}, err
 		}
 	}
-	for _, r := range regions.Crops(im.Image.Bounds(), QueryCut) {
-		r.Name = CropPrefix + r.Name
-		if err := add(h.queryCrop, r); err != nil {
-			return Query{}, err
+	for _, c := range QueryCuts() {
+		for _, r := range regions.Crops(b, c) {
+			r.Name = CropPrefix + r.Name
+			if err := add(h.queryCrop, h.mirror, r); err != nil {
+				return Query{}, err
+			}
 		}
 	}
 	return q, nil
+}
+
+// withMirror puts the PDQ hash of mfp, the fingerprint of a mirrored
+// picture, in place of the FlipY hash of dih, the PDQ rotations and
+// mirrors of the picture, and returns the other hashes of mfp as a
+// region named name. Without rotations (dih nil) the PDQ hash goes to
+// the region too.
+func withMirror(dih map[medialabel.Transform]medialabel.Hash, mfp medialabel.Fingerprint, name string) (map[medialabel.Transform]medialabel.Hash, matcher.Region) {
+	r := matcher.Region{Name: name}
+	for _, mh := range mfp.Hashes {
+		if mh.Signal == medialabel.PDQ && dih != nil {
+			// The mirror's own PDQ hash stands for PDQ's, so that a
+			// match through it reports its Transform.
+			dih = maps.Clone(dih)
+			dih[medialabel.FlipY] = mh
+			continue
+		}
+		r.Hashes = append(r.Hashes, mh)
+	}
+	return dih, r
 }
 
 // Entry fingerprints the image file held in data as a new bank entry: its

@@ -19,6 +19,7 @@ import (
 	"github.com/medialabel/medialabel/matcher/matchertest"
 	"github.com/medialabel/medialabel/meme"
 	"github.com/medialabel/medialabel/memeedit"
+	"github.com/medialabel/medialabel/regions"
 )
 
 // TestEditedCopies banks two photos and looks up edited copies of them and
@@ -174,6 +175,9 @@ func TestQueryRegions(t *testing.T) {
 			if !reflect.DeepEqual(r.Hashes, want.Hashes[1:]) {
 				t.Errorf("mirror hashes %v, want the mirrored picture's phash %v", r.Hashes, want.Hashes[1:])
 			}
+		case strings.HasPrefix(r.Name, meme.MirrorPrefix):
+			// With rotations, a region's mirror is its FlipY hash.
+			t.Errorf("mirror region %s in a query with rotations", r.Name)
 		case strings.HasPrefix(r.Name, meme.CropPrefix):
 			crops++
 			if got := signals(r.Hashes); got != "pdq" {
@@ -192,11 +196,34 @@ func TestQueryRegions(t *testing.T) {
 	if found == 0 {
 		t.Error("no region found under a caption bar")
 	}
-	if crops != 5 {
-		t.Errorf("%d crops, want 5 (centre and four sides)", crops)
+	if want := 5 * len(meme.QueryCuts()); crops != want {
+		t.Errorf("%d crops, want %d (centre and four sides at each cut)", crops, want)
 	}
-	if _, ok := findRegion(q.Query.Regions, meme.CropPrefix+"centre84"); !ok {
-		t.Errorf("no %scentre84 region", meme.CropPrefix)
+	// A crop's FlipY is the PDQ hash of the mirrored crop.
+	crop, ok := findRegion(q.Query.Regions, meme.CropPrefix+"centre84")
+	if !ok {
+		t.Fatalf("no %scentre84 region", meme.CropPrefix)
+	}
+	dec, _, err := image.Decode(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rect image.Rectangle
+	for _, r := range regions.Crops(dec.Bounds(), 0.16) {
+		if r.Name == "centre84" {
+			rect = r.Rect
+		}
+	}
+	fh, err := fingerprint.New(fingerprint.Options{Signals: []medialabel.Signal{medialabel.PDQ}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fh.HashImage(ctx, imaging.FlipH(imaging.Crop(dec, rect)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(crop.Dihedral[medialabel.FlipY], want.Hashes[0]) {
+		t.Errorf("crop flipy %v, want the mirrored crop's pdq %v", crop.Dihedral[medialabel.FlipY], want.Hashes[0])
 	}
 }
 
