@@ -1,89 +1,119 @@
 package memeeval
 
 import (
+	"context"
 	"fmt"
-	"math/bits"
+	"os"
 	"slices"
+	"strconv"
 
 	"github.com/medialabel/medialabel"
-	"github.com/medialabel/medialabel/imagefile"
-	"github.com/medialabel/medialabel/pdq"
+	"github.com/medialabel/medialabel/matcher"
+	"github.com/medialabel/medialabel/matcher/matchertest"
 )
 
-// Distinct is how close the files of different pictures come, for one
-// signal.
+// Distinct is how close the files of different pictures come, through
+// the product's path.
 type Distinct struct {
-	Signal  medialabel.Signal
-	Pairs   int // pairs of files of different pictures
-	Nearest int // their least distance
-	Within  int // pairs at or under the threshold
+	Files int // files banked and looked up
+	Pairs int // pairs of files of different pictures, both ways
+	// Matches counts (query file, entry file) pairs of different
+	// pictures that matcher.Match returned at its default thresholds.
+	Matches int
+	// Nearest is the least distance of the combined score over those
+	// pairs (31 or less is a match).
+	Nearest int
+	// Examples names a few of the matching pairs.
+	Examples []string
 }
 
-// CheckDistinct hashes every file of the photos and the PDQ reference
-// images (files of one picture, as LoadOriginals groups them, are not
-// compared with each other) at full size and measures, per signal, how
-// close files of different pictures come; PDQ compares each file's
-// hash with all eight rotations and mirrors of the other's. Files that
-// cannot be decoded are returned by name.
-func CheckDistinct(photosDir, pdqDir string, th Thresholds) ([]Distinct, []string, error) {
+// CheckDistinct banks every file of the photos and the PDQ reference
+// images as `medialabel db add` does (meme.Hasher.Entry, regions and all)
+// and looks each file up as `medialabel match` does (meme.Hasher.Query,
+// matcher.Match at its default thresholds). A file must match no file of
+// another picture (files of one picture, as LoadOriginals groups them,
+// are not counted). Files that cannot be decoded are returned by name.
+func CheckDistinct(ctx context.Context, photosDir, pdqDir string) (Distinct, []string, error) {
 	groups, err := listPictures(photosDir, pdqDir)
 	if err != nil {
-		return nil, nil, err
+		return Distinct{}, nil, err
 	}
 	names := make([]string, 0, len(groups))
 	for n := range groups {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	eh, err := newEntryHasher(true)
+	if err != nil {
+		return Distinct{}, nil, err
+	}
+	qh, err := newQueryHasher(true)
+	if err != nil {
+		return Distinct{}, nil, err
+	}
 	type file struct {
-		picture string
-		s       sigs
+		picture, path string
+		data          []byte
+		f             features
 	}
 	var files []file
+	var entries []medialabel.Entry
 	var skipped []string
-	var dec imagefile.Decoder
-	h := newHasher()
 	for _, n := range names {
 		for _, path := range groups[n] {
-			img, err := dec.DecodeFile(path)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return Distinct{}, nil, fmt.Errorf("reading %s: %w", path, err)
+			}
+			e, _, err := eh.Entry(ctx, data)
 			if err != nil {
 				skipped = append(skipped, path)
 				continue
 			}
-			s, err := h.sigs(img.Image)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", path, err)
-			}
-			files = append(files, file{n, s})
+			e.Label = strconv.Itoa(len(files))
+			entries = append(entries, e)
+			files = append(files, file{picture: n, path: path, data: data, f: entryFeatures(e)})
 		}
 	}
-	out := make([]Distinct, nSignals)
-	for c := range out {
-		out[c] = Distinct{Signal: signals[c], Nearest: 1 << 30}
+	m, err := matcher.New(ctx, new(matchertest.Store), matcher.Options{})
+	if err != nil {
+		return Distinct{}, nil, err
 	}
-	for i := range files {
-		for j := range i {
-			if files[i].picture == files[j].picture {
+	if _, err := m.AddEntries(ctx, bankName, entries); err != nil {
+		return Distinct{}, nil, fmt.Errorf("adding the files: %w", err)
+	}
+	d := Distinct{Files: len(files), Nearest: 1 << 30}
+	for _, a := range files {
+		q, err := qh.Query(ctx, a.data)
+		if err != nil {
+			return Distinct{}, nil, fmt.Errorf("%s: %w", a.path, err)
+		}
+		ms, err := m.Match(ctx, q.Query)
+		if err != nil {
+			return Distinct{}, nil, fmt.Errorf("%s: %w", a.path, err)
+		}
+		qf := queryFeatures(q.Query)
+		for _, b := range files {
+			if b.picture == a.picture {
 				continue
 			}
-			a, b := &files[i].s, &files[j].s
-			for c := range nSignals {
-				var d int
-				if c == 0 {
-					d = 256
-					for _, v := range a.pdq {
-						d = min(d, pdq.Distance(v, b.pdq[0]))
-					}
-				} else {
-					d = bits.OnesCount64(a.h64[c-1] ^ b.h64[c-1])
-				}
-				out[c].Pairs++
-				out[c].Nearest = min(out[c].Nearest, d)
-				if d <= th[c] {
-					out[c].Within++
+			d.Pairs++
+			d.Nearest = min(d.Nearest, int(match(&qf, &b.f)[nSteps-1][combined]))
+		}
+		seen := map[int]bool{}
+		for _, mt := range ms {
+			i, err := strconv.Atoi(mt.Label)
+			if err != nil || i < 0 || i >= len(files) {
+				return Distinct{}, nil, fmt.Errorf("match with unknown entry %q", mt.Label)
+			}
+			if b := files[i]; b.picture != a.picture && !seen[i] {
+				seen[i] = true
+				d.Matches++
+				if len(d.Examples) < 5 {
+					d.Examples = append(d.Examples, fmt.Sprintf("%s matched %s (%s %d, %s)", a.path, b.path, mt.Signal, mt.Distance, mt.Region))
 				}
 			}
 		}
 	}
-	return out, skipped, nil
+	return d, skipped, nil
 }

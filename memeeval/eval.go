@@ -1,28 +1,36 @@
 package memeeval
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
+	"image/png"
 	"runtime"
 	"time"
 
+	"github.com/medialabel/medialabel"
+	"github.com/medialabel/medialabel/matcher"
+	"github.com/medialabel/medialabel/matcher/matchertest"
+	"github.com/medialabel/medialabel/meme"
 	"github.com/medialabel/medialabel/memeedit"
-	"github.com/medialabel/medialabel/regions"
 	"golang.org/x/sync/errgroup"
 )
 
 // A Step is one stage of improvement. Each includes the ones before it.
 type Step int
 
-// The steps, in the order they are switched on.
+// The steps, in the order they are switched on. Each is a part of what
+// package meme puts into a query or a bank entry, told apart by the
+// region names it gives them.
 const (
 	Plain        Step = iota // the whole query against the whole bank picture
 	Dihedral                 // and PDQ's rotations and mirrors of the query, and its mirror
-	QueryRegions             // and regions of the query (regions.Find)
+	QueryRegions             // and regions of the query (regions.Find) with their mirrors
 	BankCrops                // and crops of the bank picture (regions.Crops)
 	BankRegions              // and regions.Find of the bank picture too
-	QueryCrops               // and crops of the query (regions.Crops), against a sticker in a corner
+	QueryCrops               // and crops of the query (regions.Crops and corner cuts), against a sticker or a logo
 	nSteps
 )
 
@@ -31,18 +39,21 @@ var stepNames = [nSteps]string{"plain", "dihedral+mirror", "query regions", "ban
 // String names the step.
 func (s Step) String() string { return stepNames[s] }
 
-// Scores: the four signals, then the combination of PDQ and pHash, whose
-// distance between two regions is the smaller of the PDQ distance and the
-// pHash distance scaled by 31/8 (scalePHash), so that at PDQ's threshold
-// of 31 either PDQ within 31 or pHash within 8 finds the match; crops of
-// the query count by PDQ alone.
+// Scores: the two perceptual signals of the product's default set, then
+// their combination, whose distance between a query and an entry is the
+// smaller of the least PDQ distance and the least pHash distance scaled
+// by 31/8 (scalePHash), or 0 when their MD5 sums are equal. At 31 the
+// combination is what matcher.Match does at its default thresholds (PDQ
+// within 31, pHash within 8, MD5 equal).
 const (
-	combined = nSignals // index of the combined score
-	nScores  = nSignals + 1
+	scorePDQ   = 0
+	scorePHash = 1
+	combined   = 2
+	nScores    = 3
 )
 
-// ScoreNames names the scores in report order.
-var scoreNames = [nScores]string{"pdq", "phash", "dhash", "ahash", "pdq|phash"}
+// scoreNames names the scores in report order.
+var scoreNames = [nScores]string{"pdq", "phash", "pdq|phash"}
 
 // A Config sets up an evaluation.
 type Config struct {
@@ -52,13 +63,8 @@ type Config struct {
 	Families []string
 	// Edits, when set, replaces the generated edits (Seed, PerFamily and
 	// Families are then unused).
-	Edits []memeedit.Edit
-	// Cuts are the shares of a side the bank crops cut off, one set of
-	// regions.Crops for each.
-	Cuts []float64
-	// QueryCut is the share of a side the query crops cut off.
-	QueryCut float64
-	Workers  int // 0 means runtime.NumCPU()
+	Edits   []memeedit.Edit
+	Workers int // 0 means runtime.NumCPU()
 }
 
 // A Query is one edited picture with its distance to every bank entry.
@@ -70,10 +76,17 @@ type Query struct {
 	// distractor.
 	Entry int
 	// Dist[e][step][score] is the least distance between the query and
-	// bank entry e at that step.
+	// bank entry e at that step, from the hashes package meme made.
 	Dist [][nSteps][nScores]uint16
-	// Regions is how many regions regions.Find gave.
+	// Matched[e] says whether matcher.Match, at its default thresholds,
+	// returned bank entry e for the query.
+	Matched []bool
+	// Regions is how many regions regions.Find gave (the query regions
+	// other than the mirror and the crops).
 	Regions int
+	// False describes the matches matcher.Match returned with entries
+	// the query was not made from.
+	False []string
 }
 
 // A Result is the outcome of Run.
@@ -81,16 +94,38 @@ type Result struct {
 	Config  Config
 	Bank    []string // entry names, in index order
 	Queries []Query
-	// Costs, summed over all queries or entries.
-	FindTime, QueryHashTime, RegionHashTime time.Duration
-	// MirrorHashTime is spent hashing the mirrors of queries and regions.
-	MirrorHashTime             time.Duration
-	BankHashTime, CropHashTime time.Duration
-	BankRegions                int // crops stored, over all entries
+	// Costs, summed over all queries or entries: the product's query
+	// (meme.Hasher.Query with regions) and the same without regions;
+	// the product's bank entry (meme.Hasher.Entry) with and without.
+	QueryTime, WholeQueryTime time.Duration
+	EntryTime, WholeEntryTime time.Duration
+	// EntryHashes and EntryBytes count the hashes (and their bytes) the
+	// bank stores, over all entries; WholeBytes counts those of the
+	// whole pictures alone.
+	EntryHashes, EntryBytes, WholeBytes int
 }
 
+// Hashers as the product sets them up: `medialabel match` and the server
+// make queries with rotations, mirrors and regions; `medialabel db add`
+// makes entries with regions.
+func newQueryHasher(regions bool) (*meme.Hasher, error) {
+	return meme.New(meme.Options{Dihedral: true, Regions: regions})
+}
+
+func newEntryHasher(regions bool) (*meme.Hasher, error) {
+	return meme.New(meme.Options{Regions: regions})
+}
+
+// bankName is the bank the evaluation's entries go to.
+const bankName = "memes"
+
 // Run edits every original of bank and distractors with every edit of
-// the configured set and matches the results against the bank.
+// the configured set and matches the results against the bank, through
+// the product's own path: each picture is encoded as a PNG file, bank
+// pictures become entries by meme.Hasher.Entry in a matcher.Matcher,
+// and edited pictures become queries by meme.Hasher.Query, looked up by
+// matcher.Match at its default thresholds. The distances per step are
+// computed from the same hashes.
 func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result, error) {
 	if len(bank) == 0 || len(distractors) == 0 {
 		return nil, fmt.Errorf("evaluation needs bank and distractor pictures (have %d and %d)", len(bank), len(distractors))
@@ -101,37 +136,13 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 	}
 	res := &Result{Config: cfg}
 
-	// The bank: each picture and its crops.
-	entries := make([]features, len(bank))
-	h := newHasher()
+	m, entries, err := res.buildBank(ctx, bank)
+	if err != nil {
+		return nil, err
+	}
+	byLabel := make(map[string]int, len(bank))
 	for i, o := range bank {
-		res.Bank = append(res.Bank, o.Name)
-		img := shrink(o.Image, 0)
-		var crops []regions.Region
-		for _, c := range cfg.Cuts {
-			crops = append(crops, regions.Crops(img.Bounds(), c)...)
-		}
-		found := regions.Find(img)
-		f, whole, parts, err := h.features(img, append(crops, found...))
-		if err != nil {
-			return nil, fmt.Errorf("bank picture %s: %w", o.Name, err)
-		}
-		res.BankHashTime += whole
-		res.CropHashTime += parts
-		res.BankRegions += len(crops) + len(found)
-		kinds := make([]Step, len(f.sigs))
-		for k := range kinds {
-			switch {
-			case k == 0:
-				kinds[k] = Plain
-			case k <= len(crops):
-				kinds[k] = BankCrops
-			default:
-				kinds[k] = BankRegions
-			}
-		}
-		f.from = kinds
-		entries[i] = f
+		byLabel[o.Name] = i
 	}
 
 	edits := cfg.Edits
@@ -162,7 +173,7 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 	}
 
 	res.Queries = make([]Query, len(jobs))
-	type cost struct{ find, whole, regions, mirror time.Duration }
+	type cost struct{ query, whole time.Duration }
 	costs := make([]cost, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
 	next := make(chan int)
@@ -179,40 +190,52 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 	})
 	for range workers {
 		g.Go(func() error {
-			h := newHasher()
+			h, err := newQueryHasher(true)
+			if err != nil {
+				return err
+			}
+			hw, err := newQueryHasher(false)
+			if err != nil {
+				return err
+			}
 			for i := range next {
 				j := jobs[i]
 				edited, err := j.edit.Apply(j.orig.Image, j.partner)
 				if err != nil {
 					return fmt.Errorf("%s: %w", j.orig.Name, err)
 				}
-				img := shrink(edited, 0)
+				data, err := encodePNG(edited)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
+				}
 				t0 := time.Now()
-				rs := regions.Find(img)
+				mq, err := h.Query(gctx, data)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
+				}
 				t1 := time.Now()
-				nFound := len(rs)
-				rs = append(rs, regions.Crops(img.Bounds(), cfg.QueryCut)...)
-				f, whole, parts, err := h.features(img, rs)
+				if _, err := hw.Query(gctx, data); err != nil {
+					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
+				}
+				costs[i] = cost{t1.Sub(t0), time.Since(t1)}
+				ms, err := m.Match(gctx, mq.Query)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
 				}
-				mirror, err := h.addMirrors(&f, img, rs)
-				if err != nil {
-					return fmt.Errorf("%s %s: %w", j.orig.Name, j.edit.Name, err)
-				}
-				costs[i] = cost{t1.Sub(t0), whole, parts, mirror}
-				f.from = make([]Step, len(f.sigs))
-				for k := range f.from {
-					switch {
-					case k == 0:
-						f.from[k] = Plain
-					case k <= nFound:
-						f.from[k] = QueryRegions
-					default:
-						f.from[k] = QueryCrops
+				q := Query{Original: j.orig.Name, Edit: j.edit.String(), Family: j.edit.Family, Entry: j.entry}
+				q.Matched = make([]bool, len(entries))
+				for _, mt := range ms {
+					e, ok := byLabel[mt.Label]
+					if !ok {
+						return fmt.Errorf("%s %s: match with unknown entry %q", j.orig.Name, j.edit.Name, mt.Label)
+					}
+					q.Matched[e] = true
+					if e != j.entry {
+						q.False = append(q.False, fmt.Sprintf("%s: %s %d through %s", mt.Label, mt.Signal, mt.Distance, cmp.Or(mt.Region, "the whole picture")))
 					}
 				}
-				q := Query{Original: j.orig.Name, Edit: j.edit.String(), Family: j.edit.Family, Entry: j.entry, Regions: nFound}
+				f := queryFeatures(mq.Query)
+				q.Regions = f.found
 				q.Dist = make([][nSteps][nScores]uint16, len(entries))
 				for e := range entries {
 					q.Dist[e] = match(&f, &entries[e])
@@ -226,12 +249,75 @@ func Run(ctx context.Context, cfg Config, bank, distractors []Original) (*Result
 		return nil, err
 	}
 	for _, c := range costs {
-		res.FindTime += c.find
-		res.QueryHashTime += c.whole
-		res.RegionHashTime += c.regions
-		res.MirrorHashTime += c.mirror
+		res.QueryTime += c.query
+		res.WholeQueryTime += c.whole
 	}
 	return res, nil
+}
+
+// buildBank makes an entry of each bank picture, as `medialabel db add`
+// does, adds them to a matcher over an in-memory store, and returns the
+// matcher and the entries' features, in bank order.
+func (res *Result) buildBank(ctx context.Context, bank []Original) (*matcher.Matcher, []features, error) {
+	h, err := newEntryHasher(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	hw, err := newEntryHasher(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries := make([]features, len(bank))
+	var es []medialabel.Entry
+	for i, o := range bank {
+		res.Bank = append(res.Bank, o.Name)
+		data, err := encodePNG(o.Image)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bank picture %s: %w", o.Name, err)
+		}
+		t0 := time.Now()
+		e, _, err := h.Entry(ctx, data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bank picture %s: %w", o.Name, err)
+		}
+		t1 := time.Now()
+		if _, _, err := hw.Entry(ctx, data); err != nil {
+			return nil, nil, fmt.Errorf("bank picture %s: %w", o.Name, err)
+		}
+		res.EntryTime += t1.Sub(t0)
+		res.WholeEntryTime += time.Since(t1)
+		e.Label = o.Name
+		es = append(es, e)
+		entries[i] = entryFeatures(e)
+		for _, x := range e.Hashes {
+			res.WholeBytes += len(x.Value)
+			res.EntryBytes += len(x.Value)
+			res.EntryHashes++
+		}
+		for _, r := range e.Regions {
+			res.EntryBytes += len(r.Hash.Value)
+			res.EntryHashes++
+		}
+	}
+	m, err := matcher.New(ctx, new(matchertest.Store), matcher.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := m.AddEntries(ctx, bankName, es); err != nil {
+		return nil, nil, fmt.Errorf("adding the bank: %w", err)
+	}
+	return m, entries, nil
+}
+
+// encodePNG is img as a PNG file: lossless, so that a query holds the
+// edit and nothing more.
+func encodePNG(img image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("encoding PNG: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // scalePHash maps a pHash distance onto PDQ's scale: 8 (pHash's default
@@ -252,55 +338,4 @@ func selectEdits(edits []memeedit.Edit, families []string) []memeedit.Edit {
 		}
 	}
 	return out
-}
-
-// match returns the least distance of every score at every step between
-// query q and entry e. The first features of each are the whole picture;
-// regions of PDQ quality under MinQuality are left out.
-func match(q, e *features) [nSteps][nScores]uint16 {
-	var d [nSteps][nScores]uint16
-	for s := range nSteps {
-		for c := range nScores {
-			d[s][c] = 1 << 15
-		}
-	}
-	for qi := range q.sigs {
-		if qi > 0 && q.sigs[qi].quality < MinQuality {
-			continue // a flat region (a sky, a bar) would match any other
-		}
-		for ei := range e.sigs {
-			if ei > 0 && e.sigs[ei].quality < MinQuality {
-				continue
-			}
-			// The least step at which this pair of hashes is compared.
-			from := max(e.from[ei], q.from[qi])
-			qs, es := &q.sigs[qi], &e.sigs[ei]
-			var plain, dih [nScores]int
-			for c := range nSignals {
-				plain[c] = distance(c, qs, es, false)
-				dih[c] = plain[c]
-				if q.mirror != nil {
-					dih[c] = min(dih[c], distance(c, &q.mirror[qi], es, false))
-				}
-			}
-			dih[0] = min(dih[0], distance(0, qs, es, true))
-			plain[combined] = min(plain[0], scalePHash(plain[1]))
-			dih[combined] = min(dih[0], scalePHash(dih[1]))
-			if from == QueryCrops {
-				// Crops of the query are matched by PDQ alone: their
-				// pHash came within 8 bits of other pictures.
-				dih[combined] = dih[0]
-			}
-			for s := from; s < nSteps; s++ {
-				v := dih
-				if s == Plain {
-					v = plain
-				}
-				for c := range nScores {
-					d[s][c] = min(d[s][c], uint16(v[c]))
-				}
-			}
-		}
-	}
-	return d
 }

@@ -1,124 +1,144 @@
 package memeeval
 
 import (
-	"fmt"
-	"image"
+	"encoding/binary"
 	"math/bits"
-	"time"
+	"strings"
 
-	"github.com/corona10/goimagehash"
-	"github.com/disintegration/imaging"
 	"github.com/medialabel/medialabel"
-	"github.com/medialabel/medialabel/pdq"
+	"github.com/medialabel/medialabel/matcher"
+	"github.com/medialabel/medialabel/meme"
 	"github.com/medialabel/medialabel/regions"
 )
 
-// The signals measured, in report order: index into sigs.h64 is the
-// signal's index minus one.
-var signals = [...]medialabel.Signal{medialabel.PDQ, medialabel.PHash, medialabel.DHash, medialabel.AHash}
-
-const nSignals = len(signals)
-
-// sigs holds every signal of one picture or region.
-type sigs struct {
-	pdq     pdq.Dihedral // [0] is the picture as it is
-	quality int
-	h64     [3]uint64 // phash, dhash, ahash
+// A hash is one hash of a query or an entry, with the step from which it
+// takes part.
+type hash struct {
+	sig  medialabel.Signal
+	step Step
+	w    [4]uint64 // the value, big-endian words, zero-padded
 }
 
-// features holds the signals of a whole picture (first, named "") and of
-// its regions.
+// features are the hashes of a query or an entry.
 type features struct {
-	names []string
-	sigs  []sigs
-	// from is the first step at which each feature is matched.
-	from []Step
-	// mirror holds, for a query, the signals of the left-right mirror of
-	// the picture and of each region. PDQ's own mirror hash (of its
-	// eight rotations and mirrors) is computed from the unmirrored
-	// picture's samples and differs from the hash of the mirrored
-	// picture by 10 to 18 bits at 256 to 1024 pixels a side.
-	mirror []sigs
+	hashes []hash
+	found  int // regions regions.Find gave a query
 }
 
-// hasher computes signals; it is not safe for concurrent use.
-type hasher struct{ pdq *pdq.Hasher }
-
-func newHasher() *hasher { return &hasher{pdq: pdq.NewHasher()} }
-
-// features hashes img and each of rs, and says how long the whole
-// picture and the regions took.
-func (h *hasher) features(img *image.NRGBA, rs []regions.Region) (f features, whole, parts time.Duration, err error) {
-	add := func(name string, im image.Image) error {
-		s, err := h.sigs(im)
-		if err != nil {
-			return fmt.Errorf("hashing %s: %w", name, err)
-		}
-		f.names = append(f.names, name)
-		f.sigs = append(f.sigs, s)
-		return nil
+func newHash(h medialabel.Hash, step Step) hash {
+	x := hash{sig: h.Signal, step: step}
+	for i := 0; i < 4 && 8*i < len(h.Value); i++ {
+		var b [8]byte
+		copy(b[:], h.Value[8*i:])
+		x.w[i] = binary.BigEndian.Uint64(b[:])
 	}
-	t0 := time.Now()
-	if err := add("", img); err != nil {
-		return f, 0, 0, err
-	}
-	t1 := time.Now()
-	for _, r := range rs {
-		if err := add(r.Name, img.SubImage(r.Rect)); err != nil {
-			return f, 0, 0, err
-		}
-	}
-	return f, t1.Sub(t0), time.Since(t1), nil
+	return x
 }
 
-// addMirrors hashes the left-right mirror of img and of each of rs (the
-// regions f was made from) into f.mirror, and says how long it took.
-func (h *hasher) addMirrors(f *features, img *image.NRGBA, rs []regions.Region) (time.Duration, error) {
-	t0 := time.Now()
-	for i := range f.sigs {
-		var sub image.Image = img
-		if i > 0 {
-			sub = img.SubImage(rs[i-1].Rect)
+// queryFeatures are the hashes of a query as package meme made it, each
+// with the step it belongs to by its region's name.
+func queryFeatures(q matcher.Query) features {
+	var f features
+	add := func(hs []medialabel.Hash, dih map[medialabel.Transform]medialabel.Hash, step Step) {
+		for _, h := range hs {
+			f.hashes = append(f.hashes, newHash(h, step))
 		}
-		s, err := h.sigs(imaging.FlipH(sub))
-		if err != nil {
-			return 0, fmt.Errorf("hashing the mirror of %q: %w", f.names[i], err)
+		for _, h := range dih {
+			f.hashes = append(f.hashes, newHash(h, max(step, Dihedral)))
 		}
-		f.mirror = append(f.mirror, s)
 	}
-	return time.Since(t0), nil
+	add(q.Hashes, q.Dihedral, Plain)
+	for _, r := range q.Regions {
+		step := QueryRegions
+		switch {
+		case r.Name == meme.MirrorRegion:
+			step = Dihedral
+		case strings.HasPrefix(r.Name, meme.CropPrefix):
+			step = QueryCrops
+		case strings.HasPrefix(r.Name, meme.MirrorPrefix):
+			// The mirror of a found region or a crop: the step of what
+			// it mirrors.
+			if strings.HasPrefix(strings.TrimPrefix(r.Name, meme.MirrorPrefix), meme.CropPrefix) {
+				step = QueryCrops
+			}
+		default:
+			f.found++
+		}
+		add(r.Hashes, r.Dihedral, step)
+	}
+	return f
 }
 
-func (h *hasher) sigs(img image.Image) (sigs, error) {
-	var s sigs
-	s.pdq, s.quality = h.pdq.HashImageDihedral(img)
-	ph, err := goimagehash.PerceptionHash(img)
-	if err != nil {
-		return s, fmt.Errorf("phash: %w", err)
+// entryFeatures are the hashes of a bank entry, each with the step it
+// belongs to by its region's name: crops of the picture (regions.Crops)
+// or regions regions.Find found in it.
+func entryFeatures(e medialabel.Entry) features {
+	var f features
+	for _, h := range e.Hashes {
+		f.hashes = append(f.hashes, newHash(h, Plain))
 	}
-	dh, err := goimagehash.DifferenceHash(img)
-	if err != nil {
-		return s, fmt.Errorf("dhash: %w", err)
+	for _, r := range e.Regions {
+		step := BankCrops
+		if regions.Found(r.Region) {
+			step = BankRegions
+		}
+		f.hashes = append(f.hashes, newHash(r.Hash, step))
 	}
-	ah, err := goimagehash.AverageHash(img)
-	if err != nil {
-		return s, fmt.Errorf("ahash: %w", err)
-	}
-	s.h64 = [3]uint64{ph.GetHash(), dh.GetHash(), ah.GetHash()}
-	return s, nil
+	return f
 }
 
-// distance is the distance of signal i between a query's and an entry's
-// signals; with dihedral, PDQ takes the nearest of the query's eight
-// rotations and mirrors.
-func distance(i int, q, e *sigs, dihedral bool) int {
-	if i > 0 {
-		return bits.OnesCount64(q.h64[i-1] ^ e.h64[i-1])
+// distance is the Hamming distance of two hashes of one signal; MD5 and
+// SHA-256 sums are 0 apart when equal and far apart otherwise.
+func distance(a, b *hash) int {
+	switch a.sig {
+	case medialabel.PDQ:
+		return bits.OnesCount64(a.w[0]^b.w[0]) + bits.OnesCount64(a.w[1]^b.w[1]) +
+			bits.OnesCount64(a.w[2]^b.w[2]) + bits.OnesCount64(a.w[3]^b.w[3])
+	case medialabel.PHash, medialabel.DHash, medialabel.AHash:
+		return bits.OnesCount64(a.w[0] ^ b.w[0])
 	}
-	d := pdq.Distance(q.pdq[0], e.pdq[0])
-	if dihedral {
-		for _, v := range q.pdq[1:] {
-			d = min(d, pdq.Distance(v, e.pdq[0]))
+	if a.w == b.w {
+		return 0
+	}
+	return 1 << 14
+}
+
+// match returns the least distance of every score at every step between
+// query q and entry e.
+func match(q, e *features) [nSteps][nScores]uint16 {
+	var d [nSteps][nScores]uint16
+	for s := range nSteps {
+		for c := range nScores {
+			d[s][c] = 1 << 14
+		}
+	}
+	for qi := range q.hashes {
+		qh := &q.hashes[qi]
+		for ei := range e.hashes {
+			eh := &e.hashes[ei]
+			if qh.sig != eh.sig {
+				continue
+			}
+			var v [nScores]int
+			for c := range v {
+				v[c] = 1 << 14
+			}
+			dist := distance(qh, eh)
+			switch qh.sig {
+			case medialabel.PDQ:
+				v[scorePDQ], v[combined] = dist, dist
+			case medialabel.PHash:
+				v[scorePHash], v[combined] = dist, scalePHash(dist)
+			case medialabel.MD5, medialabel.SHA256:
+				v[combined] = dist
+			default:
+				continue
+			}
+			for s := max(qh.step, eh.step); s < nSteps; s++ {
+				for c := range nScores {
+					d[s][c] = min(d[s][c], uint16(v[c]))
+				}
+			}
 		}
 	}
 	return d

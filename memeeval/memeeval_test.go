@@ -11,13 +11,13 @@ import (
 	"testing"
 
 	"github.com/medialabel/medialabel/memeedit"
-	"github.com/medialabel/medialabel/regions"
 )
 
 var (
 	full      = flag.Bool("full", false, "run the full evaluation and write its report to -docs")
 	docsDir   = flag.String("docs", "../docs", "where the full evaluation writes robustness.md and its plots")
 	perFamily = flag.Int("perfamily", 4, "edits of each family in the full evaluation")
+	families  = flag.String("families", "", "comma-separated families the full evaluation limits its edits to (all when empty)")
 )
 
 const (
@@ -64,7 +64,7 @@ func TestSmallEvaluation(t *testing.T) {
 		{Name: "side", Family: memeedit.FamilySideBySide, Steps: []memeedit.Step{memeedit.Juxtapose{PartnerScale: 1, Gap: 0.03, GapColour: white}}},
 		{Name: "screenshot", Family: memeedit.FamilyScreenshot, Steps: []memeedit.Step{memeedit.Screenshot{Width: 360, Header: color.NRGBA{24, 119, 242, 255}, Text: "有什么区别", Blocky: true}}},
 	}
-	res, err := Run(context.Background(), Config{Edits: edits, Cuts: []float64{0.15}, Workers: 2}, bank, distractors)
+	res, err := Run(context.Background(), Config{Edits: edits, Workers: 2}, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,38 +75,44 @@ func TestSmallEvaluation(t *testing.T) {
 	th := DefaultThresholds()
 	prev := -1.0
 	for s := range nSteps {
-		tl := res.Tally(s, 0, th[0])
-		t.Logf("%-14s pdq recall %5.1f%%, false pairs %d of %d", s, 100*tl.Recall(), tl.FalsePairs, tl.Pairs)
+		tl := res.Tally(s, combined, th[combined])
+		t.Logf("%-14s pdq|phash recall %5.1f%%, false pairs %d of %d", s, 100*tl.Recall(), tl.FalsePairs, tl.Pairs)
 		if tl.Recall() < prev {
 			t.Errorf("step %s: recall %.3f fell from %.3f", s, tl.Recall(), prev)
 		}
 		prev = tl.Recall()
 		for c := range nScores {
-			if c == 0 || c == 1 || c == combined {
-				if f := res.Tally(s, c, th[c]); f.FalsePairs != 0 {
-					t.Errorf("step %s, %s: %d false pairs", s, scoreNames[c], f.FalsePairs)
-				}
+			if f := res.Tally(s, c, th[c]); f.FalsePairs != 0 {
+				t.Errorf("step %s, %s: %d false pairs", s, scoreNames[c], f.FalsePairs)
 			}
 		}
 	}
-	plain := res.Tally(Plain, 0, th[0], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
-	found := res.Tally(BankRegions, 0, th[0], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
+	// The evaluation's distances are the product's: matcher.Match finds
+	// exactly the pairs the last step finds at the default thresholds.
+	if n := res.Disagreements(th[combined]); n != 0 {
+		t.Errorf("matcher.Match and the evaluation's distances disagree on %d pairs", n)
+	}
+	if p, last := res.Product(), res.Tally(nSteps-1, combined, th[combined]); p != last {
+		t.Errorf("product %+v, last step %+v", p, last)
+	}
+	plain := res.Tally(Plain, combined, th[combined], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
+	found := res.Tally(BankRegions, combined, th[combined], memeedit.FamilyCaption, memeedit.FamilyBorder, memeedit.FamilyScreenshot)
 	if plain.Recall() > 0.5 || found.Recall() < 0.8 {
 		t.Errorf("caption, border and screenshot copies: recall %.2f whole, %.2f with regions; want regions to find what the whole misses", plain.Recall(), found.Recall())
 	}
 	// PDQ's own mirror hashes are not enough on small pictures; the hash
 	// of the mirrored query is.
-	if before, after := res.Tally(Plain, 0, th[0], memeedit.FamilyMirror), res.Tally(Dihedral, 0, th[0], memeedit.FamilyMirror); before.Recall() > 0 || after.Recall() < 1 {
+	if before, after := res.Tally(Plain, scorePDQ, th[scorePDQ], memeedit.FamilyMirror), res.Tally(Dihedral, scorePDQ, th[scorePDQ], memeedit.FamilyMirror); before.Recall() > 0 || after.Recall() < 1 {
 		t.Errorf("mirrored copies: recall %.2f plain, %.2f with mirrors; want 0 and 1", before.Recall(), after.Recall())
 	}
-	if ph := res.Tally(Dihedral, 1, th[1], memeedit.FamilyMirror); ph.Recall() < 1 {
+	if ph := res.Tally(Dihedral, scorePHash, th[scorePHash], memeedit.FamilyMirror); ph.Recall() < 1 {
 		t.Errorf("mirrored copies, pHash of the mirrored query: recall %.2f, want 1", ph.Recall())
 	}
 	var md bytes.Buffer
 	if err := res.WriteMarkdown(&md, th, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| bank regions | pdq |", "| caption |", "regions.Find"} {
+	for _, want := range []string{"| bank regions | pdq |", "| caption |", "regions.Find", "(0 pairs differ)"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -133,20 +139,18 @@ func TestPictureGrouping(t *testing.T) {
 }
 
 // TestDistinctSkimage checks on the small photos that no two different
-// pictures match at the default thresholds of PDQ and pHash. The full
-// evaluation checks every photo and reference image.
+// pictures match through the product's path. The full evaluation checks
+// every photo and reference image.
 func TestDistinctSkimage(t *testing.T) {
-	d, skipped, err := CheckDistinct(filepath.Join(photosDir, "debian-python3-skimage"), "", DefaultThresholds())
+	d, skipped, err := CheckDistinct(context.Background(), filepath.Join(photosDir, "debian-python3-skimage"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(skipped) > 0 {
 		t.Fatalf("could not decode %v", skipped)
 	}
-	for _, x := range d[:2] {
-		if x.Pairs != 14*13/2 || x.Within != 0 {
-			t.Errorf("%s: %d pairs, %d within the threshold (nearest %d); want 91 and 0", x.Signal, x.Pairs, x.Within, x.Nearest)
-		}
+	if d.Files != 14 || d.Pairs != 14*13 || d.Matches != 0 || d.Nearest <= DefaultThresholds()[combined] {
+		t.Errorf("%d files, %d pairs, %d matched (nearest %d, %v); want 14, 182, 0 and above the threshold", d.Files, d.Pairs, d.Matches, d.Nearest, d.Examples)
 	}
 }
 
@@ -166,11 +170,15 @@ func TestFullEvaluation(t *testing.T) {
 	}
 	bank, distractors := Split(origs)
 	t.Logf("%d pictures: %d in the bank, %d distractors", len(origs), len(bank), len(distractors))
-	res, err := Run(context.Background(), Config{Seed: 1, PerFamily: *perFamily, Cuts: regions.DefaultCuts(), QueryCut: 0.16}, bank, distractors)
+	cfg := Config{Seed: 1, PerFamily: *perFamily}
+	if *families != "" {
+		cfg.Families = strings.Split(*families, ",")
+	}
+	res, err := Run(context.Background(), cfg, bank, distractors)
 	if err != nil {
 		t.Fatal(err)
 	}
-	distinct, skipped, err := CheckDistinct(photosDir, pdqDir, DefaultThresholds())
+	distinct, skipped, err := CheckDistinct(context.Background(), photosDir, pdqDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,18 +187,18 @@ func TestFullEvaluation(t *testing.T) {
 	}
 	var md bytes.Buffer
 	md.WriteString("# Robustness of image matching to meme edits\n\n")
-	md.WriteString("Made by `make eval-images` (`go test ./memeeval -run TestFullEvaluation -full`). Originals: the photos in `testdata/photos` and the PDQ reference images (the bridge photo and the exif-rotn photos each count as one picture), shrunk to at most 1024 pixels a side. Pictures of PDQ quality under 50 or under 64 pixels a side are never banked; the rest alternate between the bank and the distractors. Every picture is edited by every edit (package memeedit); juxtapositions take a distractor as the other picture. Caption text in Chinese is drawn as blocky glyph-like strokes (the Go fonts have no CJK glyphs).\n\n")
-	md.WriteString("![recall against false-match rate per signal](robustness-signals.png)\n\n![PDQ recall against false-match rate, step by step](robustness-steps.png)\n\n")
-	if err := res.WriteMarkdown(&md, DefaultThresholds(), distinct); err != nil {
+	md.WriteString("Made by `make eval-images` (`go test ./memeeval -run TestFullEvaluation -full`). Originals: the photos in `testdata/photos` and the PDQ reference images (the bridge photo and the exif-rotn photos each count as one picture), shrunk to at most 1024 pixels a side. Pictures of PDQ quality under 50 or under 64 pixels a side are never banked; the rest alternate between the bank and the distractors. Every picture is edited by every edit (package memeedit) and looked up through the product's own path (below); juxtapositions take a distractor as the other picture. Caption text in Chinese is drawn as blocky glyph-like strokes (the Go fonts have no CJK glyphs).\n\n")
+	md.WriteString("![recall against false-match rate per signal](robustness-signals.png)\n\n![pdq|phash recall against false-match rate, step by step](robustness-steps.png)\n\n")
+	if err := res.WriteMarkdown(&md, DefaultThresholds(), &distinct); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*docsDir, "robustness.md"), md.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := res.Plot(filepath.Join(*docsDir, "robustness-signals.png"), "All steps on, threshold 0 to 128 (PDQ) or 32 (64-bit)", SignalSeries()); err != nil {
+	if err := res.Plot(filepath.Join(*docsDir, "robustness-signals.png"), "All steps on, threshold 0 to 128 (pdq, pdq|phash) or 32 (phash)", SignalSeries()); err != nil {
 		t.Fatal(err)
 	}
-	if err := res.Plot(filepath.Join(*docsDir, "robustness-steps.png"), "PDQ, step by step, threshold 0 to 128", StepSeries()); err != nil {
+	if err := res.Plot(filepath.Join(*docsDir, "robustness-steps.png"), "pdq|phash, step by step, threshold 0 to 128", StepSeries()); err != nil {
 		t.Fatal(err)
 	}
 	t.Log(md.String())

@@ -1,16 +1,21 @@
-// Package memeeval measures how well perceptual hashes find known memes
-// after the edits memes go through (package memeedit), and what finding
-// the picture inside a meme (package regions) adds.
+// Package memeeval measures how well the product finds known memes after
+// the edits memes go through (package memeedit), and what each part of
+// finding the picture inside a meme (packages regions and meme) adds.
 //
 // Originals are split into a bank set and a distractor set that is never
 // in the bank. Every original is edited by every edit of a generated set;
 // an edited bank picture should match its own entry and no other, an
-// edited distractor should match nothing. Matching is exhaustive: every
-// query against every entry, for every signal (pdq, phash, dhash, ahash)
-// and every step of improvement (whole picture only, PDQ's rotations and
-// mirrors, regions of the query, crops of the bank picture, signals
-// combined), so that each step is measured against the one before in the
-// same run.
+// edited distractor should match nothing. Bank entries and queries are
+// made as the product makes them (meme.Hasher.Entry and Query, from a
+// PNG file of the picture) and looked up by matcher.Match at its default
+// thresholds: that is the headline. From the same hashes, the evaluation
+// also computes every query's distance to every entry per signal (pdq,
+// phash and their combination) and per step (whole picture only, PDQ's
+// rotations and mirrors, regions of the query, crops and regions of the
+// bank picture, crops of the query), telling the steps apart by the
+// names package meme gives the regions, so that each step is measured
+// against the one before in the same run; at the last step and the
+// default thresholds the distances agree with matcher.Match pair by pair.
 package memeeval
 
 import (

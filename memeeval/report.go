@@ -7,39 +7,46 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medialabel/medialabel/meme"
 	"github.com/medialabel/medialabel/memeedit"
+	"github.com/medialabel/medialabel/regions"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
 
-// hashBytes is the size of one stored region's hashes: PDQ (32 bytes)
-// and the three 64-bit hashes.
-const hashBytes = 32 + 3*8
-
 // WriteMarkdown writes the evaluation's tables at thresholds th.
-func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) error {
+func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct *Distinct) error {
 	var b strings.Builder
-	nq, nBank := 0, 0
+	nq, nBank := len(r.Queries), 0
 	for _, q := range r.Queries {
 		if q.Entry >= 0 {
 			nBank++
 		}
-		nq++
 	}
-	cuts := make([]string, len(r.Config.Cuts))
-	for i, c := range r.Config.Cuts {
-		cuts[i] = fmt.Sprintf("%.0f%%", 100*c)
+	cuts := make([]string, 0, len(regions.DefaultCuts()))
+	for _, c := range regions.DefaultCuts() {
+		cuts = append(cuts, fmt.Sprintf("%.0f%%", 100*c))
 	}
-	fmt.Fprintf(&b, "Edits: seed %d, %d of each of %d families; %d bank pictures, %d queries (%d of bank pictures, %d of distractors); bank crops cut %s of a side, query crops %.0f%%.\n\n",
-		r.Config.Seed, r.Config.PerFamily, len(r.families()), len(r.Bank), nq, nBank, nq-nBank, strings.Join(cuts, " and "), 100*r.Config.QueryCut)
-	fmt.Fprintf(&b, "Thresholds: pdq %d, phash %d, dhash %d, ahash %d, pdq|phash %d (the smaller of the PDQ distance and the pHash distance times 31/8: at 31, PDQ within 31 or pHash within 8).\n\n",
-		th[0], th[1], th[2], th[3], th[combined])
+	qcuts := make([]string, 0, len(meme.QueryCuts()))
+	for _, c := range meme.QueryCuts() {
+		qcuts = append(qcuts, fmt.Sprintf("%.0f%%", 100*c))
+	}
+	fmt.Fprintf(&b, "Edits: seed %d, %d of each of %d families; %d bank pictures, %d queries (%d of bank pictures, %d of distractors); bank crops cut %s of a side, query crops %s.\n\n",
+		r.Config.Seed, r.Config.PerFamily, len(r.families()), len(r.Bank), nq, nBank, nq-nBank, strings.Join(cuts, ", "), strings.Join(qcuts, ", "))
 
-	b.WriteString("### Recall and false matches, step by step\n\n")
-	b.WriteString("Each step includes those above it. Recall is over edited bank pictures; \"easy\" is every family but juxtapositions and crops over 10%, \"hard\" is those. False pairs count (query, entry) pairs that matched though the query was not made from the entry's picture; \"nearest\" is the least distance of such a pair (a threshold below it gives no false match).\n\n")
-	b.WriteString("| step | signal | recall | easy | hard | false pairs | queries with a false match | nearest false |\n|---|---|---|---|---|---|---|---|\n")
 	easy, hard := r.split()
+	b.WriteString("### What the product does\n\n")
+	b.WriteString("Each picture is a PNG file; bank pictures become entries as `medialabel db add` makes them (meme.Hasher.Entry, with regions), edited pictures are looked up as `medialabel match` and `/v1/label` do (meme.Hasher.Query with rotations, mirrors and regions, then matcher.Match at its default thresholds: PDQ within 31, pHash within 8, MD5 equal). Recall is over edited bank pictures; \"easy\" is every family but juxtapositions and crops over 10% (target 98%), \"hard\" is those (target 90%). False pairs count (query, entry) pairs that matched though the query was not made from the entry's picture.\n\n")
+	p := r.Product()
+	b.WriteString("| recall | easy | hard | false pairs | queries with a false match |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| %s | %s | %s | %d / %d | %d |\n\n", pct(p.Recall()), pct(r.Product(easy...).Recall()), pct(r.Product(hard...).Recall()), p.FalsePairs, p.Pairs, p.FalseQueries)
+	fmt.Fprintf(&b, "The tables below are computed from the same hashes, step by step; at the last step the pdq|phash score at %d agrees with matcher.Match on every (query, entry) pair (%d pairs differ).\n\n", th[combined], r.Disagreements(th[combined]))
+
+	fmt.Fprintf(&b, "Thresholds: pdq %d, phash %d, pdq|phash %d (the smaller of the PDQ distance and the pHash distance times 31/8: at 31, PDQ within 31 or pHash within 8).\n\n", th[scorePDQ], th[scorePHash], th[combined])
+	b.WriteString("### Recall and false matches, step by step\n\n")
+	b.WriteString("Each step includes those above it. \"Nearest\" is the least distance of a (query, entry) pair of different pictures (a threshold below it gives no false match).\n\n")
+	b.WriteString("| step | signal | recall | easy | hard | false pairs | queries with a false match | nearest false |\n|---|---|---|---|---|---|---|---|\n")
 	for s := range nSteps {
 		for c := range nScores {
 			t := r.Tally(s, c, th[c])
@@ -49,26 +56,26 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 		}
 	}
 
-	b.WriteString("\n### PDQ recall per family and step\n\n| family | " + strings.Join(stepNames[:], " | ") + " |\n|---|" + strings.Repeat("---|", int(nSteps)) + "\n")
+	b.WriteString("\n### pdq|phash recall per family and step\n\n| family | " + strings.Join(stepNames[:], " | ") + " |\n|---|" + strings.Repeat("---|", int(nSteps)) + "\n")
 	for _, f := range r.families() {
 		fmt.Fprintf(&b, "| %s |", f)
 		for s := range nSteps {
-			fmt.Fprintf(&b, " %s |", pct(r.Tally(s, 0, th[0], f).Recall()))
+			fmt.Fprintf(&b, " %s |", pct(r.Tally(s, combined, th[combined], f).Recall()))
 		}
 		b.WriteString("\n")
 	}
 
 	last := nSteps - 1
-	b.WriteString("\n### Recall per family and signal, all steps on\n\n| family | " + strings.Join(scoreNames[:], " | ") + " |\n|---|" + strings.Repeat("---|", nScores) + "\n")
+	b.WriteString("\n### Recall per family and signal, all steps on\n\n| family | " + strings.Join(scoreNames[:], " | ") + " | product |\n|---|" + strings.Repeat("---|", nScores+1) + "\n")
 	for _, f := range r.families() {
 		fmt.Fprintf(&b, "| %s |", f)
 		for c := range nScores {
 			fmt.Fprintf(&b, " %s |", pct(r.Tally(last, c, th[c], f).Recall()))
 		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, " %s |\n", pct(r.Product(f).Recall()))
 	}
 
-	for _, c := range []int{0, combined} {
+	for _, c := range []int{scorePDQ, combined} {
 		fmt.Fprintf(&b, "\n### %s threshold, all steps on\n\n| threshold | recall | easy | hard | false pairs |\n|---|---|---|---|---|\n", scoreNames[c])
 		for _, t := range []int{31, 40, 48, 56, 63, 70} {
 			all := r.Tally(last, c, t)
@@ -76,17 +83,31 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 		}
 	}
 
-	fmt.Fprintf(&b, "\n### Copies missed by %s, all steps on\n\n| picture | edit | distance |\n|---|---|---|\n", scoreNames[combined])
+	b.WriteString("\n### Copies the product missed\n\n| picture | edit | pdq|phash distance |\n|---|---|---|\n")
 	shown := 0
 	for _, q := range r.Queries {
-		if q.Entry < 0 || int(q.Dist[q.Entry][last][combined]) <= th[combined] {
+		if q.Entry < 0 || q.Matched[q.Entry] {
 			continue
 		}
-		if shown++; shown > 60 {
+		if shown++; shown > 80 {
 			b.WriteString("| ... | | |\n")
 			break
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d |\n", q.Original, q.Edit, q.Dist[q.Entry][last][combined])
+	}
+
+	b.WriteString("\n### False matches of the product\n\n")
+	nf := 0
+	for _, q := range r.Queries {
+		for _, f := range q.False {
+			if nf++; nf == 1 {
+				b.WriteString("| query picture | edit | entry, signal, distance, region |\n|---|---|---|\n")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", q.Original, q.Edit, f)
+		}
+	}
+	if nf == 0 {
+		b.WriteString("None.\n")
 	}
 
 	b.WriteString("\n### Cost of regions\n\n")
@@ -96,27 +117,34 @@ func (r *Result) WriteMarkdown(w io.Writer, th Thresholds, distinct []Distinct) 
 		}
 		return (d / time.Duration(n)).Round(10 * time.Microsecond).String()
 	}
+	ratio := func(a, b time.Duration) string {
+		if b == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1fx", float64(a)/float64(b))
+	}
 	regionsFound := 0
 	for _, q := range r.Queries {
 		regionsFound += q.Regions
 	}
-	fmt.Fprintf(&b, "| | per query or entry |\n|---|---|\n")
-	fmt.Fprintf(&b, "| query: finding regions (regions.Find) | %s |\n", per(r.FindTime, nq))
-	fmt.Fprintf(&b, "| query: hashing the whole picture (all four signals, PDQ with its 8 rotations and mirrors) | %s |\n", per(r.QueryHashTime, nq))
-	fmt.Fprintf(&b, "| query: hashing its regions and crops | %s |\n", per(r.RegionHashTime, nq))
-	fmt.Fprintf(&b, "| query: hashing the mirrors of the picture and its regions | %s |\n", per(r.MirrorHashTime, nq))
-	fmt.Fprintf(&b, "| query: regions found, mean (crops of the query come on top: 5) | %.2f |\n", float64(regionsFound)/float64(max(1, nq)))
-	fmt.Fprintf(&b, "| bank: hashing the whole picture | %s |\n", per(r.BankHashTime, len(r.Bank)))
-	fmt.Fprintf(&b, "| bank: hashing its crops and regions | %s |\n", per(r.CropHashTime, len(r.Bank)))
-	fmt.Fprintf(&b, "| bank: stored regions, mean | %.2f |\n", float64(r.BankRegions)/float64(max(1, len(r.Bank))))
-	fmt.Fprintf(&b, "| bank: index size, whole picture only | %d bytes |\n", hashBytes)
-	fmt.Fprintf(&b, "| bank: index size with regions, mean | %.0f bytes |\n", float64(hashBytes)*(1+float64(r.BankRegions)/float64(max(1, len(r.Bank)))))
-	b.WriteString("\nTimes are wall-clock on a shared machine, summed over worker goroutines; they are for comparing the parts with each other.\n")
+	nb := max(1, len(r.Bank))
+	fmt.Fprintf(&b, "| | whole picture only | with regions | ratio |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| query: meme.Hasher.Query, mean time | %s | %s | %s |\n", per(r.WholeQueryTime, nq), per(r.QueryTime, nq), ratio(r.QueryTime, r.WholeQueryTime))
+	fmt.Fprintf(&b, "| bank: meme.Hasher.Entry, mean time (with a thumbnail) | %s | %s | %s |\n", per(r.WholeEntryTime, nb), per(r.EntryTime, nb), ratio(r.EntryTime, r.WholeEntryTime))
+	fmt.Fprintf(&b, "| bank: stored hash bytes per entry | %d | %d | %.1fx |\n", r.WholeBytes/nb, r.EntryBytes/nb, float64(r.EntryBytes)/float64(max(1, r.WholeBytes)))
+	fmt.Fprintf(&b, "\nRegions found per query (regions.Find), mean: %.2f. Hashes stored per entry, mean: %.1f (PDQ 32 bytes, pHash 8, MD5 16).\n",
+		float64(regionsFound)/float64(max(1, nq)), float64(r.EntryHashes)/float64(nb))
+	b.WriteString("\nTimes are wall-clock on a shared machine, summed over worker goroutines, both measured in the same run on the same files; the query time excludes matcher.Match.\n")
 
 	if distinct != nil {
-		b.WriteString("\n### Different pictures never match\n\nEvery file of the photos and the PDQ reference images against every file of another picture (whole pictures, PDQ through all 8 rotations and mirrors):\n\n| signal | pairs | least distance | pairs at or under the threshold |\n|---|---|---|---|\n")
-		for _, d := range distinct {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", d.Signal, d.Pairs, d.Nearest, d.Within)
+		b.WriteString("\n### Different pictures never match\n\n")
+		fmt.Fprintf(&b, "Every file of the photos and the PDQ reference images (%d files) banked as `db add` does and looked up as `match` does, against every file of another picture: %d pairs, %d matched at the default thresholds; the least pdq|phash distance of such a pair is %d.\n",
+			distinct.Files, distinct.Pairs, distinct.Matches, distinct.Nearest)
+		for _, e := range distinct.Examples {
+			fmt.Fprintf(&b, "\n- %s", e)
+		}
+		if len(distinct.Examples) > 0 {
+			b.WriteString("\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -204,12 +232,12 @@ type Series struct {
 	Max   int
 }
 
-// SignalSeries is one series per signal with every step on.
+// SignalSeries is one series per score with every step on.
 func SignalSeries() []Series {
 	out := make([]Series, 0, nScores)
 	for c := range nScores {
 		m := 32
-		if c == 0 || c == combined {
+		if c != scorePHash {
 			m = 128
 		}
 		out = append(out, Series{Name: scoreNames[c], Step: nSteps - 1, Score: c, Max: m})
@@ -217,11 +245,11 @@ func SignalSeries() []Series {
 	return out
 }
 
-// StepSeries is one series per step for PDQ.
+// StepSeries is one series per step for the combined score.
 func StepSeries() []Series {
 	out := make([]Series, 0, nSteps)
 	for s := range nSteps {
-		out = append(out, Series{Name: "pdq, " + s.String(), Step: s, Score: 0, Max: 128})
+		out = append(out, Series{Name: "pdq|phash, " + s.String(), Step: s, Score: combined, Max: 128})
 	}
 	return out
 }

@@ -1,16 +1,19 @@
 package memeeval
 
+import "slices"
+
 // Thresholds holds a distance threshold for each score: a query matches
 // an entry when their distance is at most the threshold.
 type Thresholds [nScores]int
 
-// DefaultThresholds are the thresholds the report is made at: PDQ's
-// usual 31 of 256 bits; 8 of 64 bits for the 64-bit hashes (about the
-// same share of the bits); 31 for the PDQ or pHash combination, which
-// is PDQ within 31 or pHash within 8.
-func DefaultThresholds() Thresholds { return Thresholds{31, 8, 8, 8, 31} }
+// DefaultThresholds are the thresholds the report is made at: the
+// matcher's defaults, PDQ's usual 31 of 256 bits and 8 of 64 bits for
+// pHash (matcher.DefaultThreshold); 31 for their combination, which is
+// PDQ within 31 or pHash within 8.
+func DefaultThresholds() Thresholds { return Thresholds{31, 8, 31} }
 
-// A Tally counts matches of one score at one step and threshold.
+// A Tally counts matches of one score at one step and threshold, or of
+// the product.
 type Tally struct {
 	Found, Queries int // bank queries that matched their own entry
 	// FalsePairs counts (query, entry) pairs that matched though the
@@ -37,16 +40,27 @@ func (t Tally) FalseRate() float64 {
 }
 
 // Tally counts matches at step with score at threshold th, over the
-// queries whose family is in families (all when families is nil).
+// queries whose family is in families (all when families is empty).
 func (r *Result) Tally(step Step, score, th int, families ...string) Tally {
+	return r.tally(func(q *Query, e int) bool { return int(q.Dist[e][step][score]) <= th }, families)
+}
+
+// Product counts the matches matcher.Match returned, over the queries
+// whose family is in families (all when families is empty).
+func (r *Result) Product(families ...string) Tally {
+	return r.tally(func(q *Query, e int) bool { return q.Matched[e] }, families)
+}
+
+func (r *Result) tally(matched func(q *Query, e int) bool, families []string) Tally {
 	var t Tally
-	for _, q := range r.Queries {
-		if families != nil && !contains(families, q.Family) {
+	for i := range r.Queries {
+		q := &r.Queries[i]
+		if len(families) > 0 && !slices.Contains(families, q.Family) {
 			continue
 		}
 		if q.Entry >= 0 {
 			t.Queries++
-			if int(q.Dist[q.Entry][step][score]) <= th {
+			if matched(q, q.Entry) {
 				t.Found++
 			}
 		}
@@ -56,7 +70,7 @@ func (r *Result) Tally(step Step, score, th int, families ...string) Tally {
 				continue
 			}
 			t.Pairs++
-			if int(q.Dist[e][step][score]) <= th {
+			if matched(q, e) {
 				t.FalsePairs++
 				falseMatch = true
 			}
@@ -68,13 +82,28 @@ func (r *Result) Tally(step Step, score, th int, families ...string) Tally {
 	return t
 }
 
+// Disagreements counts the (query, entry) pairs where matcher.Match and
+// the combined score at the last step, at threshold th, disagree: none,
+// when the evaluation's distances are the product's.
+func (r *Result) Disagreements(th int) int {
+	n := 0
+	for _, q := range r.Queries {
+		for e := range q.Dist {
+			if q.Matched[e] != (int(q.Dist[e][nSteps-1][combined]) <= th) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Nearest returns, over the queries of families, the least distance of
 // score at step between a query and an entry it was not made from:
 // thresholds below it give no false match.
 func (r *Result) Nearest(step Step, score int, families ...string) int {
 	best := 1 << 30
 	for _, q := range r.Queries {
-		if families != nil && !contains(families, q.Family) {
+		if len(families) > 0 && !slices.Contains(families, q.Family) {
 			continue
 		}
 		for e := range q.Dist {
@@ -84,13 +113,4 @@ func (r *Result) Nearest(step Step, score int, families ...string) int {
 		}
 	}
 	return best
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
