@@ -19,6 +19,8 @@ import (
 	"image/jpeg"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/disintegration/imaging"
 
@@ -75,6 +77,13 @@ type Options struct {
 	Decoder imagefile.Decoder
 	// Fast decodes large JPEGs at reduced scale (fingerprint.Options.Fast).
 	Fast bool
+	// Workers is how many goroutines a Query spreads its work over once
+	// the file is decoded: the whole picture's signals, its mirror and
+	// the search for regions, then each region and crop. More than one
+	// shortens a single query (a server's latency) for a little more work
+	// in all; 0 or 1 does everything in the calling goroutine (bulk jobs,
+	// which keep every core busy with a file each).
+	Workers int
 }
 
 // A Hasher turns image files into queries and bank entries. It reuses
@@ -82,7 +91,13 @@ type Options struct {
 // goroutine.
 type Hasher struct {
 	whole *fingerprint.Hasher
-	// Region hashers; nil without regions.
+	// workers holds the region hashers of each goroutine of a query;
+	// empty without regions.
+	workers []*regionHashers
+}
+
+// regionHashers hash the regions of a picture, in one goroutine at a time.
+type regionHashers struct {
 	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions and a query's mirror
 	queryRegion *fingerprint.Hasher // as region, with PDQ rotations if asked for
 	queryCrop   *fingerprint.Hasher // PDQ alone, with rotations if asked for
@@ -109,17 +124,22 @@ func New(opts Options) (*Hasher, error) {
 		sigs = append(sigs, medialabel.PHash)
 	}
 	pdqOnly := []medialabel.Signal{medialabel.PDQ}
-	if h.region, err = fingerprint.New(fingerprint.Options{Signals: sigs}); err != nil {
-		return nil, err
-	}
-	if h.queryRegion, err = fingerprint.New(fingerprint.Options{Signals: sigs, Dihedral: opts.Dihedral}); err != nil {
-		return nil, err
-	}
-	if h.queryCrop, err = fingerprint.New(fingerprint.Options{Signals: pdqOnly, Dihedral: opts.Dihedral}); err != nil {
-		return nil, err
-	}
-	if h.mirror, err = fingerprint.New(fingerprint.Options{Signals: pdqOnly}); err != nil {
-		return nil, err
+	for range max(opts.Workers, 1) {
+		rh := new(regionHashers)
+		for _, x := range []struct {
+			h    **fingerprint.Hasher
+			opts fingerprint.Options
+		}{
+			{&rh.region, fingerprint.Options{Signals: sigs}},
+			{&rh.queryRegion, fingerprint.Options{Signals: sigs, Dihedral: opts.Dihedral}},
+			{&rh.queryCrop, fingerprint.Options{Signals: pdqOnly, Dihedral: opts.Dihedral}},
+			{&rh.mirror, fingerprint.Options{Signals: pdqOnly}},
+		} {
+			if *x.h, err = fingerprint.New(x.opts); err != nil {
+				return nil, err
+			}
+		}
+		h.workers = append(h.workers, rh)
 	}
 	return h, nil
 }
@@ -145,7 +165,7 @@ type Query struct {
 // Regions and crops of PDQ quality under MinRegionQuality are left out.
 // The caller adds thresholds and banks.
 func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
-	if h.region == nil {
+	if len(h.workers) == 0 {
 		fp, err := h.whole.HashBytes(ctx, data)
 		if err != nil {
 			return Query{}, err
@@ -156,24 +176,63 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	if err != nil {
 		return Query{}, err
 	}
-	fp, err := h.whole.HashDecoded(ctx, data, im)
+	img := im.Image
+	// First the whole picture, its mirror and the search for regions,
+	// side by side.
+	var (
+		fp, mfp medialabel.Fingerprint
+		flipped image.Image
+		found   []regions.Region
+	)
+	err = h.parallel(ctx, 3, func(rh *regionHashers, i int) error {
+		var err error
+		switch i {
+		case 0:
+			fp, err = h.whole.HashDecoded(ctx, data, im)
+		case 1:
+			flipped = imaging.FlipH(img) // at the origin
+			if mfp, err = rh.region.HashImage(ctx, flipped); err != nil {
+				err = fmt.Errorf("mirror: %w", err)
+			}
+		case 2:
+			found = regions.Find(img)
+		}
+		return err
+	})
 	if err != nil {
 		return Query{}, err
 	}
 	q := Query{Fingerprint: fp, Query: matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}}
-	img := im.Image
-	b := img.Bounds()
-	flipped := imaging.FlipH(img) // at the origin
-	mfp, err := h.region.HashImage(ctx, flipped)
-	if err != nil {
-		return Query{}, fmt.Errorf("mirror: %w", err)
-	}
 	var mirror matcher.Region
 	q.Query.Dihedral, mirror = withMirror(q.Query.Dihedral, mfp, MirrorRegion)
 	if len(mirror.Hashes) > 0 {
 		q.Query.Regions = append(q.Query.Regions, mirror)
 	}
-	add := func(hr, hm *fingerprint.Hasher, r regions.Region) error {
+	// Then each region and crop, with its mirror: the mirrored rectangle
+	// of the flipped picture.
+	type part struct {
+		r    regions.Region
+		crop bool
+		out  []matcher.Region // the region and its mirror, if kept
+	}
+	b := img.Bounds()
+	parts := make([]part, 0, len(found)+5*len(QueryCuts()))
+	for _, r := range found {
+		parts = append(parts, part{r: r})
+	}
+	for _, c := range QueryCuts() {
+		for _, r := range regions.Crops(b, c) {
+			r.Name = CropPrefix + r.Name
+			parts = append(parts, part{r: r, crop: true})
+		}
+	}
+	err = h.parallel(ctx, len(parts), func(rh *regionHashers, i int) error {
+		p := &parts[i]
+		hr := rh.queryRegion
+		if p.crop {
+			hr = rh.queryCrop
+		}
+		r := p.r
 		rfp, err := hashRegion(ctx, hr, img, r)
 		if err != nil {
 			return err
@@ -181,34 +240,65 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		if rfp.PDQQuality < MinRegionQuality {
 			return nil
 		}
-		// The region's mirror is the mirrored rectangle of the flipped
-		// picture.
 		mr := regions.Region{Name: r.Name, Rect: image.Rect(b.Max.X-r.Rect.Max.X, r.Rect.Min.Y-b.Min.Y, b.Max.X-r.Rect.Min.X, r.Rect.Max.Y-b.Min.Y)}
-		mfp, err := hashRegion(ctx, hm, flipped, mr)
+		mfp, err := hashRegion(ctx, rh.mirror, flipped, mr)
 		if err != nil {
 			return fmt.Errorf("mirror: %w", err)
 		}
 		dih, mirror := withMirror(rfp.Dihedral, mfp, MirrorPrefix+r.Name)
-		q.Query.Regions = append(q.Query.Regions, matcher.Region{Name: r.Name, Hashes: rfp.Hashes, Dihedral: dih})
+		p.out = append(p.out, matcher.Region{Name: r.Name, Hashes: rfp.Hashes, Dihedral: dih})
 		if len(mirror.Hashes) > 0 {
-			q.Query.Regions = append(q.Query.Regions, mirror)
+			p.out = append(p.out, mirror)
 		}
 		return nil
+	})
+	if err != nil {
+		return Query{}, err
 	}
-	for _, r := range regions.Find(img) {
-		if err := add(h.queryRegion, h.mirror, r); err != nil {
-			return Query{}, err
-		}
-	}
-	for _, c := range QueryCuts() {
-		for _, r := range regions.Crops(b, c) {
-			r.Name = CropPrefix + r.Name
-			if err := add(h.queryCrop, h.mirror, r); err != nil {
-				return Query{}, err
-			}
-		}
+	for _, p := range parts {
+		q.Query.Regions = append(q.Query.Regions, p.out...)
 	}
 	return q, nil
+}
+
+// parallel calls do(rh, i) for each i in [0, n), spread over the Hasher's
+// workers, each goroutine with its own hashers, and returns the first
+// error by i, or the context's error. A panic while hashing is returned
+// as an error instead of ending the process.
+func (h *Hasher) parallel(ctx context.Context, n int, do func(rh *regionHashers, i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	work := func(rh *regionHashers) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n || ctx.Err() != nil {
+				return
+			}
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						errs[i] = fmt.Errorf("hashing: panic: %v", v)
+					}
+				}()
+				errs[i] = do(rh, i)
+			}()
+		}
+	}
+	var wg sync.WaitGroup
+	for _, rh := range h.workers[1:min(len(h.workers), n)] {
+		wg.Go(func() { work(rh) })
+	}
+	work(h.workers[0])
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // withMirror puts the PDQ hash of mfp, the fingerprint of a mirrored
@@ -251,9 +341,9 @@ func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int,
 		quality = fp.PDQQuality
 	}
 	e := medialabel.Entry{Hashes: fp.Hashes}
-	if h.region != nil {
+	if len(h.workers) > 0 {
 		for _, r := range regions.Bank(im.Image) {
-			rfp, err := hashRegion(ctx, h.region, im.Image, r)
+			rfp, err := hashRegion(ctx, h.workers[0].region, im.Image, r)
 			if err != nil {
 				return medialabel.Entry{}, 0, err
 			}

@@ -3,14 +3,19 @@ package meme_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"github.com/disintegration/imaging"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/medialabel/medialabel"
@@ -229,28 +234,59 @@ func TestCaptionedCopyMatchesThroughItsRegion(t *testing.T) {
 	}
 }
 
-// BenchmarkQuery looks up a captioned photo with the whole picture only
-// and with the mirror, regions and crops.
+// BenchmarkQuery looks up a captioned photo and a one-megapixel photo (as
+// the load test uploads) with the whole picture only, and with the mirror,
+// regions and crops, in one goroutine and spread over GOMAXPROCS
+// goroutines (the server's setting).
 func BenchmarkQuery(b *testing.B) {
 	ctx := context.Background()
-	data := withCaptionBar(b, decode(b, readPhoto(b, "astronaut.png")))
-	for _, withRegions := range []bool{false, true} {
-		name := "whole"
-		if withRegions {
-			name = "regions"
-		}
-		b.Run(name, func(b *testing.B) {
-			h, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if _, err := h.Query(ctx, data); err != nil {
+	inputs := []struct {
+		name string
+		data []byte
+	}{
+		{"captioned", withCaptionBar(b, decode(b, readPhoto(b, "astronaut.png")))},
+		{"1MP", megapixelJPEG(b)},
+	}
+	for _, in := range inputs {
+		for _, tc := range []struct {
+			name string
+			opts meme.Options
+		}{
+			{"whole", meme.Options{Dihedral: true}},
+			{"regions", meme.Options{Dihedral: true, Regions: true}},
+			{"regions-parallel", meme.Options{Dihedral: true, Regions: true, Workers: runtime.GOMAXPROCS(0)}},
+		} {
+			b.Run(in.name+"/"+tc.name, func(b *testing.B) {
+				h, err := meme.New(tc.opts)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				for b.Loop() {
+					if _, err := h.Query(ctx, in.data); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
+}
+
+// megapixelJPEG is a photograph scaled to about a million pixels, as JPEG.
+func megapixelJPEG(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "photos", "debian-mate-backgrounds", "Aqua.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decode(t, data)
+	b := img.Bounds()
+	scale := math.Sqrt(1e6 / float64(b.Dx()*b.Dy()))
+	img = imaging.Resize(img, int(float64(b.Dx())*scale), int(float64(b.Dy())*scale), imaging.Lanczos)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // BenchmarkEntry makes a bank entry with the default signals (regions
@@ -277,5 +313,49 @@ func BenchmarkEntry(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestQueryWorkers checks that a query spread over goroutines is the query
+// made in one, region for region and in the same order, and that a Hasher
+// with workers serves one query after another (its hashers are reused).
+func TestQueryWorkers(t *testing.T) {
+	ctx := context.Background()
+	files := map[string][]byte{
+		"coffee.png":           readPhoto(t, "coffee.png"),
+		"astronaut, captioned": withCaptionBar(t, decode(t, readPhoto(t, "astronaut.png"))),
+		"text.png":             readPhoto(t, "text.png"),
+	}
+	one, err := meme.New(meme.Options{Dihedral: true, Regions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, err := meme.New(meme.Options{Dihedral: true, Regions: true, Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		want, err := one.Query(ctx, files[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Query.Regions) < 10 {
+			t.Errorf("%s: %d query regions: the test needs regions and crops", name, len(want.Query.Regions))
+		}
+		for range 2 {
+			got, err := many.Query(ctx, files[name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: with 4 workers\n%+v\nwant\n%+v", name, got, want)
+			}
+		}
+	}
+	// A cancelled query ends with the context's error.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := many.Query(cctx, files["coffee.png"]); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled query: err = %v, want context.Canceled", err)
 	}
 }

@@ -195,7 +195,8 @@ func parseSize(s string) (int64, error) {
 }
 
 // serveHasher is the server's ImageHasher: a pool of meme hashers, each
-// used by one request at a time.
+// used by one request at a time and spreading its query over GOMAXPROCS
+// goroutines, so that one upload's latency is not one core's time.
 type serveHasher struct {
 	pool chan *meme.Hasher
 }
@@ -205,7 +206,7 @@ func newServeHasher(n int, dec imagefile.Decoder, withRegions bool) (*serveHashe
 	for range n {
 		// pdq (with its rotations and mirrors), phash, md5; the PDQ of
 		// the regions of an upload and of the crops of a new entry.
-		mh, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions, Decoder: dec})
+		mh, err := meme.New(meme.Options{Dihedral: true, Regions: withRegions, Decoder: dec, Workers: runtime.GOMAXPROCS(0)})
 		if err != nil {
 			return nil, err
 		}
