@@ -266,6 +266,9 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 // error by i, or the context's error. A panic while hashing is returned
 // as an error instead of ending the process.
 func (h *Hasher) parallel(ctx context.Context, n int, do func(rh *regionHashers, i int) error) error {
+	if n == 0 {
+		return ctx.Err()
+	}
 	errs := make([]error, n)
 	var next atomic.Int64
 	work := func(rh *regionHashers) {
