@@ -8,7 +8,8 @@
 // of crops and regions of its picture and a thumbnail for the
 // moderators' page.
 //
-// Everything is computed from one decode of the file.
+// Everything is computed from one decode of the file; the regions and
+// crops from that picture shrunk to fit RegionSide.
 package meme
 
 import (
@@ -162,8 +163,9 @@ type Query struct {
 // pictures), each with the PDQ hash of its own mirror in the same way
 // (as the region's FlipY, or without Dihedral as a region named with
 // MirrorPrefix; the mirrors' pHash matched an unrelated picture too).
-// Regions and crops of PDQ quality under MinRegionQuality are left out.
-// The caller adds thresholds and banks.
+// Regions and crops are found in, and hashed from, the picture shrunk to
+// fit RegionSide (RegionImage); those of PDQ quality under
+// MinRegionQuality are left out. The caller adds thresholds and banks.
 func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	if len(h.workers) == 0 {
 		fp, err := h.whole.HashBytes(ctx, data)
@@ -180,9 +182,9 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	// First the whole picture, its mirror and the search for regions,
 	// side by side.
 	var (
-		fp, mfp medialabel.Fingerprint
-		flipped image.Image
-		found   []regions.Region
+		fp, mfp       medialabel.Fingerprint
+		work, flipped image.Image
+		found         []regions.Region
 	)
 	err = h.parallel(ctx, 3, func(rh *regionHashers, i int) error {
 		var err error
@@ -190,12 +192,15 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		case 0:
 			fp, err = h.whole.HashDecoded(ctx, data, im)
 		case 1:
-			flipped = imaging.FlipH(img) // at the origin
-			if mfp, err = rh.region.HashImage(ctx, flipped); err != nil {
+			if mfp, err = rh.region.HashImage(ctx, mirrored(img)); err != nil {
 				err = fmt.Errorf("mirror: %w", err)
 			}
 		case 2:
-			found = regions.Find(img)
+			// Regions and crops are found in and hashed from the
+			// picture shrunk to RegionSide.
+			work = RegionImage(img)
+			flipped = mirrored(work) // at the origin
+			found = regions.Find(work)
 		}
 		return err
 	})
@@ -215,7 +220,7 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		crop bool
 		out  []matcher.Region // the region and its mirror, if kept
 	}
-	b := img.Bounds()
+	b := work.Bounds()
 	parts := make([]part, 0, len(found)+5*len(QueryCuts()))
 	for _, r := range found {
 		parts = append(parts, part{r: r})
@@ -233,7 +238,7 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 			hr = rh.queryCrop
 		}
 		r := p.r
-		rfp, err := hashRegion(ctx, hr, img, r)
+		rfp, err := hashRegion(ctx, hr, work, r)
 		if err != nil {
 			return err
 		}
@@ -326,8 +331,9 @@ func withMirror(dih map[medialabel.Transform]medialabel.Hash, mfp medialabel.Fin
 
 // Entry fingerprints the image file held in data as a new bank entry: its
 // signals, the region hashes (PDQ, and pHash when among the signals) of
-// its crops and regions (regions.Bank) of PDQ quality at least
-// MinRegionQuality when the Hasher has regions, and a thumbnail. It also
+// its crops and regions (regions.Bank of the picture shrunk to fit
+// RegionSide, as a query's) of PDQ quality at least MinRegionQuality when
+// the Hasher has regions, and a thumbnail. It also
 // returns the picture's PDQ quality (-1 without PDQ). The caller fills in
 // the label, note and source.
 func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int, error) {
@@ -345,8 +351,9 @@ func (h *Hasher) Entry(ctx context.Context, data []byte) (medialabel.Entry, int,
 	}
 	e := medialabel.Entry{Hashes: fp.Hashes}
 	if len(h.workers) > 0 {
-		for _, r := range regions.Bank(im.Image) {
-			rfp, err := hashRegion(ctx, h.workers[0].region, im.Image, r)
+		work := RegionImage(im.Image)
+		for _, r := range regions.Bank(work) {
+			rfp, err := hashRegion(ctx, h.workers[0].region, work, r)
 			if err != nil {
 				return medialabel.Entry{}, 0, err
 			}

@@ -208,6 +208,7 @@ func TestQueryRegions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dec = meme.RegionImage(dec)
 	var rect image.Rectangle
 	for _, r := range regions.Crops(dec.Bounds(), 0.16) {
 		if r.Name == "centre84" {

@@ -1,0 +1,4 @@
+package meme
+
+// Mirrored is mirrored, for the tests.
+var Mirrored = mirrored
