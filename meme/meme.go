@@ -99,10 +99,10 @@ type Hasher struct {
 
 // regionHashers hash the regions of a picture, in one goroutine at a time.
 type regionHashers struct {
-	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions and a query's mirror
+	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions and a query's shrunk mirror
 	queryRegion *fingerprint.Hasher // as region, with PDQ rotations if asked for
 	queryCrop   *fingerprint.Hasher // PDQ alone, with rotations if asked for
-	mirror      *fingerprint.Hasher // PDQ alone, for the mirrors of a query's regions and crops
+	mirror      *fingerprint.Hasher // PDQ alone, for the mirrors of a query, its regions and crops
 }
 
 // New returns a Hasher for opts.
@@ -156,8 +156,9 @@ type Query struct {
 // mirror hash (Transform FlipY) is computed from the unmirrored picture
 // and is 10 to 18 bits off the mirror's hash. With Dihedral, the mirror's
 // PDQ hash replaces PDQ's FlipY hash in the query (the Fingerprint keeps
-// PDQ's); its other hashes, and without Dihedral its PDQ hash, make the
-// query region MirrorRegion. Query also adds as query regions the regions
+// PDQ's); its other hashes (pHash, of the mirror shrunk to fit
+// RegionSide), and without Dihedral its PDQ hash, make the query region
+// MirrorRegion. Query also adds as query regions the regions
 // regions.Find finds, and the crops of regions.Crops at each of QueryCuts
 // (named with CropPrefix, PDQ alone: their pHash matched unrelated
 // pictures), each with the PDQ hash of its own mirror in the same way
@@ -192,7 +193,9 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		case 0:
 			fp, err = h.whole.HashDecoded(ctx, data, im)
 		case 1:
-			if mfp, err = rh.region.HashImage(ctx, mirrored(img)); err != nil {
+			// The mirror's PDQ hash stands for the whole picture's
+			// FlipY: from the full picture, as the whole picture's.
+			if mfp, err = rh.mirror.HashImage(ctx, mirrored(img)); err != nil {
 				err = fmt.Errorf("mirror: %w", err)
 			}
 		case 2:
@@ -208,11 +211,6 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		return Query{}, err
 	}
 	q := Query{Fingerprint: fp, Query: matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}}
-	var mirror matcher.Region
-	q.Query.Dihedral, mirror = withMirror(q.Query.Dihedral, mfp, MirrorRegion)
-	if len(mirror.Hashes) > 0 {
-		q.Query.Regions = append(q.Query.Regions, mirror)
-	}
 	// Then each region and crop, with its mirror: the mirrored rectangle
 	// of the flipped picture.
 	type part struct {
@@ -231,7 +229,18 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 			parts = append(parts, part{r: r, crop: true})
 		}
 	}
-	err = h.parallel(ctx, len(parts), func(rh *regionHashers, i int) error {
+	// The last job hashes the shrunk picture's mirror for the mirror's
+	// other signals (pHash): resizing the full picture for it took a
+	// sixth of a query, and pHash hardly moves with the shrinking.
+	var small medialabel.Fingerprint
+	err = h.parallel(ctx, len(parts)+1, func(rh *regionHashers, i int) error {
+		if i == len(parts) {
+			var err error
+			if small, err = rh.region.HashImage(ctx, flipped); err != nil {
+				return fmt.Errorf("mirror: %w", err)
+			}
+			return nil
+		}
 		p := &parts[i]
 		hr := rh.queryRegion
 		if p.crop {
@@ -259,6 +268,16 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	})
 	if err != nil {
 		return Query{}, err
+	}
+	for _, sh := range small.Hashes {
+		if sh.Signal != medialabel.PDQ {
+			mfp.Hashes = append(mfp.Hashes, sh)
+		}
+	}
+	var mirror matcher.Region
+	q.Query.Dihedral, mirror = withMirror(q.Query.Dihedral, mfp, MirrorRegion)
+	if len(mirror.Hashes) > 0 {
+		q.Query.Regions = append(q.Query.Regions, mirror)
 	}
 	for _, p := range parts {
 		q.Query.Regions = append(q.Query.Regions, p.out...)

@@ -74,7 +74,7 @@ func prepareForDocs(c *cobra.Command) {
 		switch {
 		case f.Name == "db":
 			f.DefValue = "medialabel.db"
-		case f.DefValue == cores && (f.Name == "workers" || f.Name == "max-decodes" || f.Name == "model-pool"):
+		case f.DefValue == cores && (f.Name == "workers" || f.Name == "model-pool"):
 			f.DefValue = "the number of cores"
 		}
 	}

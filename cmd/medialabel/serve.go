@@ -67,7 +67,7 @@ flight finish.`,
 	fl.StringVar(&f.apiKeys, "api-keys", "", "file of ROLE:KEY API keys (default: env MEDIALABEL_API_KEYS)")
 	fl.StringVar(&f.maxBody, "max-body", "20MB", "largest request body (KB, MB, GB; KiB, MiB, GiB)")
 	fl.Int64Var(&f.maxPixels, "max-pixels", defaultMaxPixels, "largest image, in pixels (width × height), checked from the header")
-	fl.IntVar(&f.maxDecodes, "max-decodes", runtime.GOMAXPROCS(0), "images decoded at once; more uploads wait briefly, then get 503")
+	fl.IntVar(&f.maxDecodes, "max-decodes", 1, "images decoded and hashed at once, each spread over all cores; more uploads wait their turn up to --queue-wait, then get 503 (2 gives more throughput, with longer tails)")
 	fl.StringVar(&f.model, "model", "", "caption model (.onnx); default: the bundled model")
 	fl.IntVar(&f.modelPool, "model-pool", runtime.GOMAXPROCS(0), "caption model instances")
 	fl.BoolVar(&f.regions, "regions", true, "also look up the regions of an upload (a meme's picture without its caption bar, each side of a juxtaposition)")
