@@ -183,9 +183,9 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	// First the whole picture, its mirror and the search for regions,
 	// side by side.
 	var (
-		fp, mfp       medialabel.Fingerprint
-		work, flipped image.Image
-		found         []regions.Region
+		fp, mfp          medialabel.Fingerprint
+		flippedImg, work image.Image // the mirrored picture; the one regions come from
+		found            []regions.Region
 	)
 	err = h.parallel(ctx, 3, func(rh *regionHashers, i int) error {
 		var err error
@@ -195,14 +195,14 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		case 1:
 			// The mirror's PDQ hash stands for the whole picture's
 			// FlipY: from the full picture, as the whole picture's.
-			if mfp, err = rh.mirror.HashImage(ctx, mirrored(img)); err != nil {
+			flippedImg = mirrored(img)
+			if mfp, err = rh.mirror.HashImage(ctx, flippedImg); err != nil {
 				err = fmt.Errorf("mirror: %w", err)
 			}
 		case 2:
 			// Regions and crops are found in and hashed from the
 			// picture shrunk to RegionSide.
 			work = RegionImage(img)
-			flipped = mirrored(work) // at the origin
 			found = regions.Find(work)
 		}
 		return err
@@ -211,6 +211,10 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 		return Query{}, err
 	}
 	q := Query{Fingerprint: fp, Query: matcher.Query{Hashes: fp.Hashes, Dihedral: fp.Dihedral}}
+	flipped := flippedImg // at the origin
+	if work != img {
+		flipped = mirrored(work) // a picture that fits is mirrored once
+	}
 	// Then each region and crop, with its mirror: the mirrored rectangle
 	// of the flipped picture.
 	type part struct {
