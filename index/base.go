@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -32,18 +33,26 @@ func makeLayout(nbits, m int) layout {
 	return l
 }
 
-// baseLayout picks the substring width for a base of n vectors: two bits
-// more than log2(n) rounded up, so that most buckets are empty and a
-// probe finds the bucket empty in the occupancy bitmap, which stays in
-// the cache, instead of reading its bounds from memory; between 16 and
-// 22 bits, so that the bucket offsets stay small (2^22 of them take
-// 16 MB a table). With a bucket a vector (log2(n) bits, the choice of
-// Norouzi et al.) and no bitmap, a million PDQ hashes took 1.6x the time
-// a query (BenchmarkSearch1M), since every probe missed the cache.
-func baseLayout(nbits, n int) layout {
-	w := int(math.Ceil(math.Log2(float64(max(n, 2))))) + 2
-	w = min(max(w, 16), 22)
-	return makeLayout(nbits, (nbits+w-1)/w)
+// baseLayout picks the substring width for a base of n vectors. Sparse
+// tables get four bits more than log2(n) rounded up, up to 24 (a 256-bit
+// vector in 11 substrings of 23 and 24 bits at a million): most probes
+// then stop in the occupancy bitmap, which stays in the cache, and few
+// buckets hold more than one vector. At a million PDQ hashes this took
+// 0.75x the time a query of 12 substrings of 21 and 22 bits (two bits
+// over log2(n)) and 0.5x that of 10 (too many probes at radius 3), in
+// the same run. Where that many vectors would fill the buckets (from 2^23
+// on), the tables are dense, with two bits over log2(n) up to 22, so that
+// the bucket bounds stay small (2^22 of them take 16 MB a table).
+func baseLayout(nbits, n int) (lay layout, sparseTables bool) {
+	lg := int(math.Ceil(math.Log2(float64(max(n, 2)))))
+	w := min(max(lg+4, 16), 24)
+	lay = makeLayout(nbits, (nbits+w-1)/w)
+	if sparse(&lay, n) {
+		return lay, true
+	}
+	w = min(max(lg+2, 16), 22)
+	lay = makeLayout(nbits, (nbits+w-1)/w)
+	return lay, sparse(&lay, n)
 }
 
 // sub returns substring i of v.
@@ -89,7 +98,9 @@ func (l *layout) radii(maxDist, ntab int, radii *[maxSub]int) bool {
 // candidates, probing 0.73 ms against scanning 2.8 ms; threshold 63,
 // about 75,000 of each, 3.8 ms against 3.1 ms). With occupancy bitmaps
 // (occ), a probe costs 1 for the bitmap and 13 only when the bucket is
-// not empty.
+// not empty. These constants still choose the cheaper way at every size
+// and threshold of BenchmarkPlan with sparse tables, whose non-empty
+// buckets cost less (one entry read instead of bounds and positions).
 func (l *layout) cost(radii *[maxSub]int, n int, occ bool) float64 {
 	c := 0.0
 	for i := range l.m {
@@ -129,40 +140,70 @@ func (l *layout) foundBefore(xor *Vec, i int, radii *[maxSub]int) bool {
 	return false
 }
 
-// A base holds the posting tables of the vectors at positions below n, in
-// compressed sparse row form: for table i, the positions of the vectors
-// whose substring i is b are post[i][start[i][b]:start[i][b+1]], in
-// ascending order. When most buckets are empty, occ[i] has bit b set when
-// bucket b of table i is not (occ is nil otherwise): a probe tests the
-// bitmap (2^22 bits take 512 KB) before reading the bucket's bounds. A
+// A base holds the posting tables of the vectors at positions below n. A
 // base never changes once built; vectors removed later are skipped
 // through the pages' dead bitmaps.
+//
+// A dense base (more vectors than buckets) keeps its tables in compressed
+// sparse row form: for table i, the positions of the vectors whose
+// substring i is b are post[i][start[i][b]:start[i][b+1]], in ascending
+// order.
+//
+// A sparse base (fewer vectors than buckets, as baseLayout makes them:
+// most buckets are empty and most of the others hold one vector) keeps,
+// for table i, a bitmap occ[i] with bit b set when bucket b is not empty
+// (2^22 bits take 512 KB, which stays in the cache), the count of set
+// bits before each 512-bit line of it in rank[i] (32 KB), and one entry
+// per non-empty bucket, in bucket order, in ent[i]: the position of its
+// vector when it has one, or multi plus the offset in more[i] of its
+// count followed by its positions. A probe tests the bitmap, counts the
+// set bits before the bucket (one line of the bitmap, in the cache) and
+// then reads one entry: one read from memory where a dense table takes
+// two (the bounds, then the positions).
 type base struct {
-	lay   layout
-	ntab  int
-	n     uint32
-	start [][]uint32
+	lay  layout
+	ntab int
+	n    uint32
+
+	start [][]uint32 // dense
 	post  [][]uint32
-	occ   [][]uint64
+
+	occ  [][]uint64 // sparse
+	rank [][]uint32
+	ent  [][]uint32
+	more [][]uint32
+
+	flips [maxSub][]uint32 // flipMasks of each substring's width
 }
 
-// sparse reports whether a base of n vectors in layout lay gets occupancy
-// bitmaps: when its buckets hold fewer than one vector on average.
+// multi marks an entry of a sparse table that points into more.
+const multi = 1 << 31
+
+// sparse reports whether a base of n vectors in layout lay gets sparse
+// tables: when its buckets hold fewer than one vector on average, and
+// positions leave the top bit free for multi.
 func sparse(lay *layout, n int) bool {
-	return n < 1<<lay.width[lay.m-1]
+	return n < 1<<lay.width[lay.m-1] && n < multi
 }
 
 // buildBase builds the tables of the live vectors of s, one table per
 // goroutine.
 func buildBase(s *Snapshot) *base {
-	return buildBaseLayout(s, baseLayout(64*s.w, s.live))
+	lay, sp := baseLayout(64*s.w, s.live)
+	return buildBaseLayout(s, lay, sp)
 }
 
-func buildBaseLayout(s *Snapshot, lay layout) *base {
+func buildBaseLayout(s *Snapshot, lay layout, sparse bool) *base {
 	ntab := s.ntab(lay.m)
-	b := &base{lay: lay, ntab: ntab, n: s.n, start: make([][]uint32, ntab), post: make([][]uint32, ntab)}
-	if sparse(&lay, s.live) {
-		b.occ = make([][]uint64, ntab)
+	b := &base{lay: lay, ntab: ntab, n: s.n}
+	for i := range lay.m {
+		b.flips[i] = flipMasks(lay.width[i])
+	}
+	if sparse {
+		b.occ, b.rank = make([][]uint64, ntab), make([][]uint32, ntab)
+		b.ent, b.more = make([][]uint32, ntab), make([][]uint32, ntab)
+	} else {
+		b.start, b.post = make([][]uint32, ntab), make([][]uint32, ntab)
 	}
 	var wg sync.WaitGroup
 	next := make(chan int, ntab)
@@ -226,38 +267,123 @@ func (b *base) buildTable(s *Snapshot, i int) {
 		keys, tmp = tmp, keys
 	}
 	tmp = nil
+	if b.occ != nil {
+		b.fillSparse(i, w, keys)
+		return
+	}
 	start := make([]uint32, 1<<w+1)
 	post := make([]uint32, len(keys))
 	adviseHuge(start)
 	adviseHuge(post)
-	var occ []uint64
-	if b.occ != nil {
-		occ = make([]uint64, (1<<w+63)/64)
-	}
 	for j, k := range keys {
 		post[j] = uint32(k)
 		start[k>>32+1]++
-		if occ != nil {
-			occ[k>>38] |= 1 << (k >> 32 & 63)
-		}
 	}
 	for k := 1; k < len(start); k++ {
 		start[k] += start[k-1]
 	}
 	b.start[i], b.post[i] = start, post
-	if occ != nil {
-		b.occ[i] = occ
+}
+
+// fillSparse fills sparse table i of w-bit substrings from keys (substring
+// << 32 | position), sorted.
+func (b *base) fillSparse(i, w int, keys []uint64) {
+	occ := make([]uint64, (1<<w+511)/512*8)
+	ent := make([]uint32, 0, len(keys))
+	var more []uint32
+	for j := 0; j < len(keys); {
+		k := keys[j] >> 32
+		e := j + 1
+		for e < len(keys) && keys[e]>>32 == k {
+			e++
+		}
+		occ[k>>6] |= 1 << (k & 63)
+		if e-j == 1 {
+			ent = append(ent, uint32(keys[j]))
+		} else {
+			ent = append(ent, multi|uint32(len(more)))
+			more = append(more, uint32(e-j))
+			for _, kk := range keys[j:e] {
+				more = append(more, uint32(kk))
+			}
+		}
+		j = e
 	}
+	rank := make([]uint32, len(occ)/8)
+	var c uint32
+	for l := range rank {
+		rank[l] = c
+		for _, x := range occ[8*l : 8*l+8] {
+			c += uint32(bits.OnesCount64(x))
+		}
+	}
+	adviseHuge(ent)
+	b.occ[i], b.rank[i], b.ent[i], b.more[i] = occ, rank, slices.Clip(ent), more
+}
+
+// entry returns the index in ent of bucket v of sparse table i, which is
+// not empty: the set bits of occ before bit v.
+func (b *base) entry(i int, v uint32) uint32 {
+	occ := b.occ[i]
+	r := b.rank[i][v>>9]
+	for _, x := range occ[v>>9<<3 : v>>6] {
+		r += uint32(bits.OnesCount64(x))
+	}
+	return r + uint32(bits.OnesCount64(occ[v>>6]&(1<<(v&63)-1)))
+}
+
+// flipRadius is the radius up to which a base keeps its flip masks.
+const flipRadius = 2
+
+// flipMasks lists every mask of w bits with at most flipRadius bits set,
+// by weight, each weight in increasing order.
+func flipMasks(w int) []uint32 {
+	ms := []uint32{0}
+	for i := range w {
+		ms = append(ms, 1<<i)
+	}
+	for i := range w {
+		for j := range i {
+			ms = append(ms, 1<<i|1<<j)
+		}
+	}
+	return ms
+}
+
+// appendBall appends to keys every w-bit value within r bits of sq: from
+// the base's masks up to flipRadius, and through Gosper's hack beyond.
+func (b *base) appendBall(keys []uint32, i int, sq uint32, r int) []uint32 {
+	w := b.lay.width[i]
+	ms := b.flips[i]
+	if r <= flipRadius {
+		for _, x := range ms[:int(ball(w, r))] {
+			keys = append(keys, sq^x)
+		}
+		return keys
+	}
+	for _, x := range ms {
+		keys = append(keys, sq^x)
+	}
+	limit := uint32(1) << w
+	for k := flipRadius + 1; k <= r; k++ {
+		for x := uint32(1)<<k - 1; x < limit; {
+			keys = append(keys, sq^x)
+			c := x & -x
+			y := x + c
+			x = ((x^y)>>2)/c | y
+		}
+	}
+	return keys
 }
 
 // probe appends to hits the vectors of the base within maxDist of q,
 // found by probing each substring i at radii[i]; each once. For each
 // substring it works in passes, each a tight loop of independent loads
-// that the processor overlaps: the probed values (those whose bucket is
-// not empty, when the base has occupancy bitmaps), the bucket bounds of
-// each, then the positions in those buckets, then the vectors at them
-// (copied side by side into sc), and last the comparisons, which then
-// read only cached memory.
+// that the processor overlaps: the probed values (in a sparse base, those
+// whose bucket is not empty), the bucket bounds (dense) or entries
+// (sparse) of each, then the positions in those buckets, then the
+// vectors at them (copied side by side into sc), and last the
+// comparisons, which then read only cached memory.
 func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist int, radii *[maxSub]int) []hit {
 	keys, bounds, cands := sc.keys, sc.bounds, sc.cands
 	for i := range b.lay.m {
@@ -265,20 +391,8 @@ func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist i
 		if r < 0 {
 			continue
 		}
-		sq, w := b.lay.sub(q, i), b.lay.width[i]
-		start, post := b.start[i], b.post[i]
-		// Every mask of w bits with at most r bits set, by weight, each
-		// weight in increasing order (Gosper's hack).
-		keys = append(keys[:0], sq)
-		limit := uint32(1) << w
-		for k := 1; k <= r; k++ {
-			for x := uint32(1)<<k - 1; x < limit; {
-				keys = append(keys, sq^x)
-				c := x & -x
-				y := x + c
-				x = ((x^y)>>2)/c | y
-			}
-		}
+		keys = b.appendBall(keys[:0], i, b.lay.sub(q, i), r)
+		cands = cands[:0]
 		if b.occ != nil {
 			occ, n := b.occ[i], 0
 			for _, v := range keys {
@@ -288,16 +402,37 @@ func (b *base) probe(s *Snapshot, sc *scratch, hits []hit, q *Vec, qi, maxDist i
 				}
 			}
 			keys = keys[:n]
-		}
-		bounds = bounds[:0]
-		for _, v := range keys {
-			bounds = append(bounds, [2]uint32{start[v], start[v+1]})
-		}
-		// Buckets hold about one position: a loop, not a copy call each.
-		cands = cands[:0]
-		for _, bd := range bounds {
-			for _, p := range post[bd[0]:bd[1]] {
-				cands = append(cands, p)
+			// The entries' indexes from the cached bitmap first, then the
+			// entries from memory in a tight loop, so that many reads
+			// are in flight at once.
+			for k, v := range keys {
+				keys[k] = b.entry(i, v)
+			}
+			ent := b.ent[i]
+			for k, x := range keys {
+				keys[k] = ent[x]
+			}
+			more := b.more[i]
+			for _, e := range keys {
+				if e&multi == 0 {
+					cands = append(cands, e)
+					continue
+				}
+				o := e &^ multi
+				cands = append(cands, more[o+1:o+1+more[o]]...)
+			}
+		} else {
+			start, post := b.start[i], b.post[i]
+			bounds = bounds[:0]
+			for _, v := range keys {
+				bounds = append(bounds, [2]uint32{start[v], start[v+1]})
+			}
+			// Buckets hold about one position: a loop, not a copy call
+			// each.
+			for _, bd := range bounds {
+				for _, p := range post[bd[0]:bd[1]] {
+					cands = append(cands, p)
+				}
 			}
 		}
 		hits = s.verify(sc, hits, cands, q, qi, maxDist, &b.lay, i, radii)
@@ -312,8 +447,8 @@ func (b *base) memoryBytes() int64 {
 	for i := range b.start {
 		n += int64(cap(b.start[i]))*4 + int64(cap(b.post[i]))*4
 	}
-	for _, o := range b.occ {
-		n += int64(cap(o)) * 8
+	for i := range b.occ {
+		n += int64(cap(b.occ[i]))*8 + int64(cap(b.rank[i])+cap(b.ent[i])+cap(b.more[i]))*4
 	}
 	return n
 }

@@ -9,8 +9,8 @@ import (
 func TestLayoutSub(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, nbits := range []int{64, 128, 256} {
-		// Substrings of 16 to 22 bits, as baseLayout makes.
-		for m := (nbits + 21) / 22; m <= min(maxSub, nbits/16); m++ {
+		// Substrings of 16 to 24 bits, as baseLayout makes.
+		for m := (nbits + 23) / 24; m <= min(maxSub, nbits/16); m++ {
 			lay := makeLayout(nbits, m)
 			if last := lay.off[m-1] + lay.width[m-1]; last != nbits {
 				t.Fatalf("%d bits in %d: substrings end at bit %d", nbits, m, last)
@@ -44,11 +44,11 @@ func TestBall(t *testing.T) {
 
 // TestWideSubstrings builds bases with the wide substrings that large
 // indexes get (17 to 22 bits) over a small bank and checks the probing
-// against brute force, with the occupancy bitmaps of sparse bases and
-// without them.
+// against brute force, in the sparse tables that such bases get and in
+// the dense ones of fuller bases.
 func TestWideSubstrings(t *testing.T) {
 	for _, nbits := range []int{64, 256} {
-		for _, w := range []int{17, 20, 22} {
+		for _, w := range []int{17, 20, 24} {
 			t.Run(fmt.Sprintf("%d-bit/%d", nbits, w), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(w), uint64(nbits)))
 				items := plantedBank(rng, nbits, 1000, 40)
@@ -60,22 +60,25 @@ func TestWideSubstrings(t *testing.T) {
 					b.Add(it)
 				}
 				s := b.s
-				s.base = buildBaseLayout(s, makeLayout(nbits, (nbits+w-1)/w))
-				if s.base.occ == nil {
-					t.Fatal("a sparse base has no occupancy bitmaps")
+				lay := makeLayout(nbits, (nbits+w-1)/w)
+				if !sparse(&lay, len(items)) {
+					t.Fatal("a bank of 1000 is not sparse in 17-bit substrings")
 				}
 				queries := queriesNear(rng, items, nbits, 8, 40)
-				// With the bitmaps, and without them, as a base too
-				// full for them probes.
-				for _, occ := range [][][]uint64{s.base.occ, nil} {
-					s.base.occ = occ
+				// Sparse tables, as the layout gets, and dense ones, as
+				// a base too full for sparse tables has.
+				for _, sp := range []bool{true, false} {
+					s.base = buildBaseLayout(s, lay, sp)
+					if (s.base.occ != nil) != sp {
+						t.Fatalf("buildBaseLayout(sparse %v) built occupancy bitmaps %v", sp, s.base.occ != nil)
+					}
 					for _, q := range queries {
 						for th := 0; th <= 40; th++ {
-							if th/s.base.lay.m > 2 {
+							if th/s.base.lay.m > 3 {
 								break // slow at wide radii
 							}
 							want := bruteForce(items, nbits, []Vec{q}, th)
-							check(t, fmt.Sprintf("mih, bitmaps %v", occ != nil), th, s.mih([]Vec{q}, th), want)
+							check(t, fmt.Sprintf("mih, sparse %v", sp), th, s.mih([]Vec{q}, th), want)
 						}
 					}
 				}

@@ -15,10 +15,12 @@
 // exactly the one an exhaustive comparison gives (Scan).
 //
 // The vectors are in two parts. The base is built in bulk (at load, and
-// again when the rest grows): its substrings are about log2(n) bits wide
-// (16 to 22), so that a bucket holds about one vector, and its tables are
-// flat sorted arrays of 32-bit positions. The delta holds the vectors added
-// since, in 16-bit tables whose buckets writes copy one by one.
+// again when the rest grows): its substrings are a few bits wider than
+// log2(n) (16 to 24 bits), so that most buckets are empty, and its tables
+// are an occupancy bitmap, which stays in the cache, over one 32-bit entry
+// per non-empty bucket (dense bases of 2^23 vectors and more: flat sorted
+// arrays of positions with their bounds). The delta holds the vectors
+// added since, in 16-bit tables whose buckets writes copy one by one.
 //
 // Lookups never take a lock. The index state is an immutable snapshot
 // published through an atomic pointer; writers (serialised among
