@@ -5,6 +5,8 @@ import (
 	"image/draw"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/medialabel/medialabel/internal/boxfilter"
 )
 
 // RegionSide bounds the longer side of the picture that regions and crops
@@ -33,28 +35,7 @@ func RegionImage(img image.Image) image.Image {
 	}
 	w, h := b.Dx()/k, b.Dy()/k
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	sums := make([]uint32, 4*w)
-	n := uint32(k * k)
-	for y := range h {
-		clear(sums)
-		for dy := range k {
-			row := src.Pix[(y*k+dy)*src.Stride:]
-			for x := range w {
-				p := row[4*x*k : 4*(x+1)*k]
-				s := sums[4*x : 4*x+4 : 4*x+4]
-				for i := 0; i < len(p); i += 4 {
-					s[0] += uint32(p[i])
-					s[1] += uint32(p[i+1])
-					s[2] += uint32(p[i+2])
-					s[3] += uint32(p[i+3])
-				}
-			}
-		}
-		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-		for i, s := range sums {
-			out[i] = uint8((s + n/2) / n)
-		}
-	}
+	boxfilter.Means(dst.Pix, dst.Stride, src.Pix, src.Stride, w, h, k)
 	return dst
 }
 

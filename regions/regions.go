@@ -21,6 +21,8 @@ import (
 	"image/color"
 	"image/draw"
 	"strings"
+
+	"github.com/medialabel/medialabel/internal/boxfilter"
 )
 
 // MaxSide is the longer side of the copy that Find analyses.
@@ -164,28 +166,12 @@ func newPlane(img image.Image, maxSide int) *plane {
 	src := toNRGBA(img)
 	p := &plane{w: pw, h: ph, sx: float64(w) / float64(pw), sy: float64(h) / float64(ph),
 		rgb: make([]uint8, 3*pw*ph), luma: make([]int16, pw*ph)}
-	sums := make([]uint32, 3*pw)
-	n := uint32(k * k)
-	for py := range ph {
-		clear(sums)
-		for dy := range k {
-			row := src.Pix[(py*k+dy)*src.Stride:]
-			for px := range pw {
-				s := sums[3*px : 3*px+3]
-				for dx := range k {
-					q := row[4*(px*k+dx):]
-					s[0] += uint32(q[0])
-					s[1] += uint32(q[1])
-					s[2] += uint32(q[2])
-				}
-			}
-		}
-		for px := range pw {
-			i := py*pw + px
-			r, g, bl := uint8(sums[3*px]/n), uint8(sums[3*px+1]/n), uint8(sums[3*px+2]/n)
-			p.rgb[3*i], p.rgb[3*i+1], p.rgb[3*i+2] = r, g, bl
-			p.luma[i] = int16((299*int(r) + 587*int(g) + 114*int(bl)) / 1000)
-		}
+	means := make([]uint8, 4*pw*ph)
+	boxfilter.Means(means, 4*pw, src.Pix, src.Stride, pw, ph, k)
+	for i := range pw * ph {
+		r, g, bl := means[4*i], means[4*i+1], means[4*i+2]
+		p.rgb[3*i], p.rgb[3*i+1], p.rgb[3*i+2] = r, g, bl
+		p.luma[i] = int16((299*int(r) + 587*int(g) + 114*int(bl)) / 1000)
 	}
 	return p
 }
