@@ -36,6 +36,14 @@ type BuildConfig struct {
 	// on dev, the share of dev captions labelled not dehumanizing that may
 	// be flagged (0 means no cap).
 	MaxHardNegativeRate float64
+	// NegativeRateConfidence, when above 0, applies the cap to the upper
+	// bound of the share of negatives flagged at this one-sided confidence
+	// (WilsonUpper), not to the share on dev itself: dev holds a few
+	// hundred negatives, so a threshold that flags just under the cap
+	// there flags more than the cap on other data about half the time.
+	// Where dev has too few negatives for the bound to reach the cap
+	// (about 50 at 5% and 0.95), the cap applies to the share on dev.
+	NegativeRateConfidence float64
 	// Ensemble is how many networks (seeds Seed, Seed+1, ...) are trained
 	// and merged into one: their hidden layers side by side and their
 	// output logits averaged (0 means 1).
@@ -49,13 +57,14 @@ type BuildConfig struct {
 // DefaultBuildConfig returns the configuration of the shipped model.
 func DefaultBuildConfig() BuildConfig {
 	return BuildConfig{
-		Features:            classify.DefaultFeatureConfig(),
-		Lexicon:             true,
-		Conjunctions:        true,
-		Predicates:          true,
-		Train:               DefaultTrainConfig(),
-		MaxHardNegativeRate: 0.05,
-		Ensemble:            4,
+		Features:               classify.DefaultFeatureConfig(),
+		Lexicon:                true,
+		Conjunctions:           true,
+		Predicates:             true,
+		Train:                  DefaultTrainConfig(),
+		MaxHardNegativeRate:    0.05,
+		NegativeRateConfidence: 0.95,
+		Ensemble:               4,
 	}
 }
 
@@ -100,7 +109,7 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 	trainEx := featurize(pipe, train)
 	devEx := featurize(pipe, dev)
 	onEpoch := func(epoch int, net *Net) ([numOutputs]float64, error) {
-		ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate)
+		ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate, cfg.NegativeRateConfidence)
 		fmt.Fprintf(logw, "epoch %d: dev dehumanizing F1 %.4f (threshold %.3f), offensive macro-F1 %.4f (threshold %.3f)\n",
 			epoch, ev.dehumF1, ev.th.Dehumanizing, ev.offMacroF1, ev.th.Offensive)
 		return [numOutputs]float64{OutDehumanizing: ev.dehumF1, OutOffensive: ev.offMacroF1}, nil
@@ -117,7 +126,7 @@ func Build(ctx context.Context, cfg BuildConfig, train, dev []LabeledText, logw 
 		members = append(members, net)
 	}
 	net := merge(members)
-	ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate)
+	ev := evaluate(net, devEx, dev, cfg.MaxHardNegativeRate, cfg.NegativeRateConfidence)
 	// The thresholds are stored with six decimals; use them as stored.
 	th := Thresholds{Dehumanizing: round6(ev.th.Dehumanizing), Offensive: round6(ev.th.Offensive)}
 	if cfg.OffensiveThreshold > 0 {
@@ -201,9 +210,10 @@ type devEval struct {
 }
 
 // evaluate chooses thresholds on dev: for dehumanizing, the best F1 among
-// thresholds that flag at most maxNegRate of the negatives; for
-// offensive, the best macro-F1.
-func evaluate(net *Net, ex []Example, rows []LabeledText, maxNegRate float64) devEval {
+// thresholds that flag at most maxNegRate of the negatives (of their upper
+// bound at confidence conf, when conf > 0); for offensive, the best
+// macro-F1.
+func evaluate(net *Net, ex []Example, rows []LabeledText, maxNegRate, conf float64) devEval {
 	var dScores, oScores []float64
 	var dGold, oGold []bool
 	for i, e := range ex {
@@ -219,8 +229,24 @@ func evaluate(net *Net, ex []Example, rows []LabeledText, maxNegRate float64) de
 	}
 	var ev devEval
 	ev.th.Offensive, ev.offMacroF1 = BestThreshold(oScores, oGold, Confusion.MacroF1)
+	// Too few negatives for the bound to reach the cap even with none
+	// flagged: cap the share on dev instead.
+	negs := 0
+	for _, g := range dGold {
+		if !g {
+			negs++
+		}
+	}
+	boundOff := conf > 0 && WilsonUpper(0, negs, conf) > maxNegRate
+	if boundOff {
+		conf = 0
+	}
 	ev.th.Dehumanizing, ev.dehumF1 = BestThreshold(dScores, dGold, func(c Confusion) float64 {
-		if maxNegRate > 0 && ratio(c.FP, c.FP+c.TN) > maxNegRate {
+		rate := ratio(c.FP, c.FP+c.TN)
+		if conf > 0 {
+			rate = WilsonUpper(c.FP, c.FP+c.TN, conf)
+		}
+		if maxNegRate > 0 && rate > maxNegRate {
 			return 0
 		}
 		return c.F1()
@@ -231,6 +257,9 @@ func evaluate(net *Net, ex []Example, rows []LabeledText, maxNegRate float64) de
 	fmt.Fprintf(&sb, "; dev offensive (n=%d) at %.3f: %s", len(oScores), ev.th.Offensive,
 		oneLine(ConfusionAt(oScores, oGold, ev.th.Offensive)))
 	fmt.Fprintf(&sb, "; at 0.5: %s", oneLine(ConfusionAt(oScores, oGold, 0.5)))
+	if boundOff {
+		fmt.Fprintf(&sb, "; %d dev negatives are too few for a bound of %.3f: the cap applies to the share on dev", negs, maxNegRate)
+	}
 	ev.report = sb.String()
 	return ev
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medialabel/medialabel/classify"
@@ -75,6 +76,11 @@ func TestBuildOpenRoundTrip(t *testing.T) {
 	}
 	if c.Thresholds() != b.Thresholds {
 		t.Errorf("thresholds %+v, want %+v", c.Thresholds(), b.Thresholds)
+	}
+	// The small corpus has too few dev negatives for the bound on the
+	// share flagged; the report says the cap fell back to the dev share.
+	if !strings.Contains(b.Report, "too few for a bound") {
+		t.Errorf("report %q does not say the negatives were too few for the bound", b.Report)
 	}
 	cfg := smallConfig()
 	cfg.OffensiveThreshold = 0.5
@@ -259,5 +265,33 @@ func TestSplitStopping(t *testing.T) {
 	}
 	if !slices.Equal(whole.W1, snap[1].W1) {
 		t.Error("without split stopping the result is not epoch 1's network")
+	}
+}
+
+// TestWilsonUpper checks the bound against published Wilson score
+// intervals (two-sided 95%, whose upper end is the one-sided 97.5% bound)
+// and that it tightens as the sample grows at the same share.
+func TestWilsonUpper(t *testing.T) {
+	for _, tt := range []struct {
+		k, n int
+		conf float64
+		want float64
+	}{
+		{10, 100, 0.975, 0.1744},
+		{0, 10, 0.975, 0.2775},
+		{1, 10, 0.975, 0.4042},
+		{0, 0, 0.95, 0},
+	} {
+		if got := WilsonUpper(tt.k, tt.n, tt.conf); math.Abs(got-tt.want) > 5e-4 {
+			t.Errorf("WilsonUpper(%d, %d, %v) = %.4f, want %.4f", tt.k, tt.n, tt.conf, got, tt.want)
+		}
+	}
+	prev := 1.0
+	for _, n := range []int{20, 200, 2000, 20000} {
+		u := WilsonUpper(n/20, n, 0.95)
+		if u <= 0.05 || u >= prev {
+			t.Errorf("WilsonUpper(%d, %d, 0.95) = %.4f: want above 0.05 and below %.4f", n/20, n, u, prev)
+		}
+		prev = u
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -108,4 +109,20 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// WilsonUpper is the upper end of the one-sided Wilson score interval at
+// confidence conf (0 < conf < 1) for a proportion of k in n: the largest
+// true rate that k in n does not rule out at that confidence. It is 0
+// when n is 0.
+func WilsonUpper(k, n int, conf float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	z := math.Sqrt2 * math.Erfinv(2*conf-1)
+	p, fn := float64(k)/float64(n), float64(n)
+	z2 := z * z
+	centre := p + z2/(2*fn)
+	half := z * math.Sqrt(p*(1-p)/fn+z2/(4*fn*fn))
+	return min(1, (centre+half)/(1+z2/fn))
 }

@@ -77,6 +77,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.BoolVar(&coldDevInTrain, "cold-dev-in-train", true, "also train on COLD's dev split, as the shipped model was (its dev scores are then optimistic); false to hold it out")
 	f.Float64Var(&cfg.OffensiveThreshold, "offensive-threshold", 0, "offensive threshold to store (0: chosen on dev, or 0.5 with --cold-dev-in-train)")
 	f.Float64Var(&cfg.MaxHardNegativeRate, "max-negative-rate", cfg.MaxHardNegativeRate, "the dehumanizing threshold flags at most this share of the dev captions labelled not dehumanizing (0 = no cap)")
+	f.Float64Var(&cfg.NegativeRateConfidence, "negative-rate-confidence", cfg.NegativeRateConfidence, "apply --max-negative-rate to the upper bound of the flagged share at this one-sided confidence (Wilson score), not to the share on dev (0 = the share on dev)")
 	f.IntVar(&repeat, "dehumanization-repeat", 4, "how many times each caption of the dehumanization train split is seen per epoch")
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
