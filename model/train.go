@@ -54,7 +54,7 @@ type TrainConfig struct {
 // DefaultTrainConfig returns the training configuration of the shipped model.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
-		Seed: 41, In: classify.DefaultFeatureConfig().Dim, Hidden: 8, Epochs: 5,
+		Seed: 1, In: classify.DefaultFeatureConfig().Dim, Hidden: 8, Epochs: 5,
 		LearningRate: 0.002, L2: 1e-6, Dropout: 0.5, InputDropout: 0.3, InitScale: 0.1,
 		DehumanizingUnits: 4, SplitStopping: true,
 	}
