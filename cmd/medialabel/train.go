@@ -18,7 +18,7 @@ func newTrainCmd(g *globals) *cobra.Command {
 	cfg := model.DefaultBuildConfig()
 	var (
 		out, coldDir, dehumDir, coldDehum string
-		repeat                            int
+		repeat, offRepeat                 int
 		coldDevInTrain                    bool
 	)
 	cmd := &cobra.Command{
@@ -35,7 +35,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 			if mode != "none" && mode != "safe" && mode != "all" {
 				return usageError(fmt.Errorf("--cold-dehumanizing %q: want none, safe or all", mode))
 			}
-			train, dev, err := loadTrainingData(coldDir, dehumDir, mode, repeat, coldDevInTrain)
+			train, dev, err := loadTrainingData(coldDir, dehumDir, mode, repeat, offRepeat, coldDevInTrain)
 			if err != nil {
 				return usageError(err)
 			}
@@ -79,6 +79,7 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 	f.Float64Var(&cfg.MaxHardNegativeRate, "max-negative-rate", cfg.MaxHardNegativeRate, "the dehumanizing threshold flags at most this share of the dev captions labelled not dehumanizing (0 = no cap)")
 	f.Float64Var(&cfg.NegativeRateConfidence, "negative-rate-confidence", cfg.NegativeRateConfidence, "apply --max-negative-rate to the upper bound of the flagged share at this one-sided confidence (Wilson score), not to the share on dev (0 = the share on dev)")
 	f.IntVar(&repeat, "dehumanization-repeat", 4, "how many times each caption of the dehumanization train split is seen per epoch")
+	f.IntVar(&offRepeat, "dehumanization-offensive-repeat", 1, "how many of those times a caption's offensive label counts too (the others train the dehumanizing output only; 0 = every time)")
 	f.IntVar(&cfg.Features.Dim, "dim", cfg.Features.Dim, "hash buckets (a power of two)")
 	f.IntVar(&cfg.Features.MaxN, "ngram-max", cfg.Features.MaxN, "longest character n-gram")
 	f.BoolVar(&cfg.Lexicon, "lexicon", cfg.Lexicon, "add lexicon features")
@@ -107,7 +108,12 @@ NAME.selfcheck.json, the outputs stored in the model for a few fixed captions.`,
 // With coldDevInTrain, COLD's dev rows are trained on as well (after the
 // schedule was chosen without them); they stay in dev, so the offensive
 // threshold and early stopping read them too and favour the later epochs.
-func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat int, coldDevInTrain bool) (train, dev []model.LabeledText, err error) {
+//
+// Each caption of the dehumanization train split is repeated repeat times;
+// with offRepeat above 0, only the first offRepeat copies keep its
+// offensive label, which weighs the corpus less against COLD for the
+// offensive output.
+func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat, offRepeat int, coldDevInTrain bool) (train, dev []model.LabeledText, err error) {
 	if coldDir == "" && dehumDir == "" {
 		return nil, nil, errors.New("no training data: give --cold or --dehumanization")
 	}
@@ -143,8 +149,12 @@ func loadTrainingData(coldDir, dehumDir, coldDehum string, repeat int, coldDevIn
 					dev = append(dev, lt)
 					continue
 				}
-				for range max(1, repeat) {
-					train = append(train, lt)
+				for k := range max(1, repeat) {
+					c := lt
+					if offRepeat > 0 && k >= offRepeat {
+						c.Offensive = model.Unknown
+					}
+					train = append(train, c)
 				}
 			}
 		}

@@ -92,7 +92,7 @@ func TestLoadTrainingDataColdDev(t *testing.T) {
 		return n
 	}
 	for _, inTrain := range []bool{false, true} {
-		train, dev, err := loadTrainingData(cold, dehum, "safe", 1, inTrain)
+		train, dev, err := loadTrainingData(cold, dehum, "safe", 1, 0, inTrain)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,5 +112,28 @@ func TestLoadTrainingDataColdDev(t *testing.T) {
 				t.Fatalf("inTrain %v: COLD dev row %q has a dehumanizing label in dev", inTrain, r.Text)
 			}
 		}
+	}
+	// Three copies of each corpus caption, the first keeping its offensive
+	// label and the other two counting for dehumanizing only.
+	train, _, err := loadTrainingData(cold, dehum, "safe", 3, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withOff, without int
+	for _, r := range train {
+		if r.Source != "dehumanization/train" {
+			continue
+		}
+		if r.Offensive == model.Unknown {
+			without++
+		} else {
+			withOff++
+		}
+		if r.Dehumanizing == model.Unknown {
+			t.Fatalf("corpus row %q lost its dehumanizing label", r.Text)
+		}
+	}
+	if withOff == 0 || without != 2*withOff {
+		t.Errorf("repeat 3, offensive repeat 1: %d copies with the offensive label and %d without, want n and 2n", withOff, without)
 	}
 }
