@@ -152,8 +152,9 @@ func (l *layout) foundBefore(xor *Vec, i int, radii *[maxSub]int) bool {
 // A sparse base (fewer vectors than buckets, as baseLayout makes them:
 // most buckets are empty and most of the others hold one vector) keeps,
 // for table i, a bitmap occ[i] with bit b set when bucket b is not empty
-// (2^22 bits take 512 KB, which stays in the cache), the count of set
-// bits before each 512-bit line of it in rank[i] (32 KB), and one entry
+// (2^24 bits take 2 MB; a million vectors' 11 bitmaps, 14 MB, stay in
+// the last-level cache of a stream of lookups), the count of set bits
+// before each 512-bit line of it in rank[i] (128 KB), and one entry
 // per non-empty bucket, in bucket order, in ent[i]: the position of its
 // vector when it has one, or multi plus the offset in more[i] of its
 // count followed by its positions. A probe tests the bitmap, counts the

@@ -237,7 +237,7 @@ func evaluate(net *Net, ex []Example, rows []LabeledText, maxNegRate, conf float
 			negs++
 		}
 	}
-	boundOff := conf > 0 && WilsonUpper(0, negs, conf) > maxNegRate
+	boundOff := conf > 0 && maxNegRate > 0 && WilsonUpper(0, negs, conf) > maxNegRate
 	if boundOff {
 		conf = 0
 	}
