@@ -166,12 +166,21 @@ func newPlane(img image.Image, maxSide int) *plane {
 	src := toNRGBA(img)
 	p := &plane{w: pw, h: ph, sx: float64(w) / float64(pw), sy: float64(h) / float64(ph),
 		rgb: make([]uint8, 3*pw*ph), luma: make([]int16, pw*ph)}
-	means := make([]uint8, 4*pw*ph)
-	boxfilter.Means(means, 4*pw, src.Pix, src.Stride, pw, ph, k)
-	for i := range pw * ph {
-		r, g, bl := means[4*i], means[4*i+1], means[4*i+2]
-		p.rgb[3*i], p.rgb[3*i+1], p.rgb[3*i+2] = r, g, bl
-		p.luma[i] = int16((299*int(r) + 587*int(g) + 114*int(bl)) / 1000)
+	// At k = 1 (what queries give: pictures already shrunk to MaxSide)
+	// the pixels are read in place.
+	means, stride := src.Pix, src.Stride
+	if k > 1 {
+		means, stride = make([]uint8, 4*pw*ph), 4*pw
+		boxfilter.Means(means, stride, src.Pix, src.Stride, pw, ph, k)
+	}
+	for py := range ph {
+		row := means[py*stride : py*stride+4*pw]
+		for px := range pw {
+			i := py*pw + px
+			r, g, bl := row[4*px], row[4*px+1], row[4*px+2]
+			p.rgb[3*i], p.rgb[3*i+1], p.rgb[3*i+2] = r, g, bl
+			p.luma[i] = int16((299*int(r) + 587*int(g) + 114*int(bl)) / 1000)
+		}
 	}
 	return p
 }
