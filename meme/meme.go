@@ -99,10 +99,11 @@ type Hasher struct {
 
 // regionHashers hash the regions of a picture, in one goroutine at a time.
 type regionHashers struct {
-	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions and a query's shrunk mirror
+	region      *fingerprint.Hasher // PDQ (+ pHash), for entry regions
 	queryRegion *fingerprint.Hasher // as region, with PDQ rotations if asked for
 	queryCrop   *fingerprint.Hasher // PDQ alone, with rotations if asked for
 	mirror      *fingerprint.Hasher // PDQ alone, for the mirrors of a query, its regions and crops
+	mirrorRest  *fingerprint.Hasher // pHash alone, for a query's shrunk mirror; nil without pHash
 }
 
 // New returns a Hasher for opts.
@@ -137,6 +138,11 @@ func New(opts Options) (*Hasher, error) {
 			{&rh.mirror, fingerprint.Options{Signals: pdqOnly}},
 		} {
 			if *x.h, err = fingerprint.New(x.opts); err != nil {
+				return nil, err
+			}
+		}
+		if len(sigs) > 1 {
+			if rh.mirrorRest, err = fingerprint.New(fingerprint.Options{Signals: sigs[1:]}); err != nil {
 				return nil, err
 			}
 		}
@@ -233,14 +239,18 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 			parts = append(parts, part{r: r, crop: true})
 		}
 	}
-	// The last job hashes the shrunk picture's mirror for the mirror's
-	// other signals (pHash): resizing the full picture for it took a
-	// sixth of a query, and pHash hardly moves with the shrinking.
+	// With pHash, the last job hashes the shrunk picture's mirror for the
+	// mirror's pHash: resizing the full picture for it took a sixth of a
+	// query, and pHash hardly moves with the shrinking.
+	jobs := len(parts)
+	if h.workers[0].mirrorRest != nil {
+		jobs++
+	}
 	var small medialabel.Fingerprint
-	err = h.parallel(ctx, len(parts)+1, func(rh *regionHashers, i int) error {
+	err = h.parallel(ctx, jobs, func(rh *regionHashers, i int) error {
 		if i == len(parts) {
 			var err error
-			if small, err = rh.region.HashImage(ctx, flipped); err != nil {
+			if small, err = rh.mirrorRest.HashImage(ctx, flipped); err != nil {
 				return fmt.Errorf("mirror: %w", err)
 			}
 			return nil
@@ -273,11 +283,7 @@ func (h *Hasher) Query(ctx context.Context, data []byte) (Query, error) {
 	if err != nil {
 		return Query{}, err
 	}
-	for _, sh := range small.Hashes {
-		if sh.Signal != medialabel.PDQ {
-			mfp.Hashes = append(mfp.Hashes, sh)
-		}
-	}
+	mfp.Hashes = append(mfp.Hashes, small.Hashes...)
 	var mirror matcher.Region
 	q.Query.Dihedral, mirror = withMirror(q.Query.Dihedral, mfp, MirrorRegion)
 	if len(mirror.Hashes) > 0 {
